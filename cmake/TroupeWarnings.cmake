@@ -1,0 +1,21 @@
+# Compiler warnings and sanitizers, applied to every TroupeDB target through troupe_target().
+add_library(troupe_options INTERFACE)
+add_library(troupe::options ALIAS troupe_options)
+target_compile_options(troupe_options INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wpedantic>)
+if(TROUPE_WERROR)
+    target_compile_options(troupe_options INTERFACE -Werror)
+endif()
+if(TROUPE_SANITIZE)
+    string(REPLACE ";" "," _troupe_san "${TROUPE_SANITIZE}")
+    target_compile_options(troupe_options INTERFACE -fsanitize=${_troupe_san} -fno-omit-frame-pointer)
+    target_link_options(troupe_options INTERFACE -fsanitize=${_troupe_san})
+endif()
+if(WIN32)
+    target_compile_definitions(troupe_options INTERFACE _WIN32_WINNT=0x0A00 WIN32_LEAN_AND_MEAN NOMINMAX)
+endif()
+
+# troupe_target(<target>): the project-wide options for a target of ours (not for generated code).
+function(troupe_target target)
+    target_link_libraries(${target} PRIVATE troupe::options)
+endfunction()

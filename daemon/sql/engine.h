@@ -1,0 +1,70 @@
+#pragma once
+
+// Engine: one node's actor storage and SQL execution, and the in-process query facade that
+// the MySQL, Thrift and HTTP front ends sit on. Owns the Environment, the Writer, the log and
+// the executor threads. Composed by daemon/app.
+//
+// Threads: open() and shutdown() from the owner's thread; execute()/executeAsync() and the
+// catalog calls from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/metrics.h"
+#include "core/status.h"
+#include "sql/value.h"
+#include "storage/environment.h"
+
+namespace troupe::sql {
+
+struct EngineOptions {
+    std::filesystem::path dataDir;
+    storage::EnvironmentOptions storage;                 // map size, fsync mode
+    std::chrono::milliseconds fsyncInterval{1000};       // for FsyncMode::Interval
+    unsigned executorThreads = 0;                        // 0 = number of cores (at least 2)
+    std::size_t maxOpenActors = 1024;                    // open SQLite connections (LRU)
+    std::size_t pageCacheKiB = 512;                      // SQLite page cache per open actor
+    MetricsRegistry* metrics = nullptr;                  // nullptr = MetricsRegistry::global()
+};
+
+class Engine {
+public:
+    ~Engine(); // shutdown()
+
+    // Opens the data directory's environment, runs crash recovery, starts the threads.
+    static Result<std::unique_ptr<Engine>> open(const EngineOptions& options);
+
+    using Callback = std::function<void(Result<ExecResult>)>;
+
+    // Runs `sql` (one or more statements) in actor type(name) as one transaction. The callback
+    // runs on an executor thread once the result is known — for a write, after it is durable.
+    void executeAsync(std::string type, std::string name, std::string sql,
+                      std::vector<Value> params, ExecFlags flags, Callback done);
+    // Blocking form of executeAsync.
+    Result<ExecResult> execute(std::string_view type, std::string_view name, std::string_view sql,
+                               std::vector<Value> params = {}, ExecFlags flags = {});
+
+    // Catalog.
+    Result<bool> exists(std::string_view type, std::string_view name);
+    Result<std::vector<std::string>> list(std::string_view type, std::string_view prefix,
+                                          std::string_view afterName, std::size_t limit);
+    Result<std::uint64_t> count(std::string_view type);
+    // Deletes the actor and frees its pages; durable when this returns. NotFound if missing.
+    Status remove(std::string_view type, std::string_view name);
+
+    // Stops accepting requests, finishes the queued ones, flushes and closes LMDB. Idempotent.
+    void shutdown();
+
+private:
+    class Impl;
+    explicit Engine(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace troupe::sql

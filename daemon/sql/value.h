@@ -1,0 +1,35 @@
+#pragma once
+
+// Values and results of the in-process query facade, shared by every front end (MySQL,
+// Thrift, the shell through Thrift).
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace troupe::sql {
+
+struct Blob {
+    std::string bytes;
+    bool operator==(const Blob&) const = default;
+};
+
+// NULL, INTEGER, REAL, TEXT, BLOB: SQLite's storage classes.
+using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
+
+struct ExecFlags {
+    bool create = false; // create the actor if it does not exist (otherwise NoCreate)
+    bool fsync = false;  // make this write durable even when the server's fsync mode is not always
+    bool safe = false;   // reads confirmed by a quorum (meaningful with Raft)
+};
+
+struct ExecResult {
+    std::vector<std::string> columns;    // of the last statement that returned columns
+    std::vector<std::vector<Value>> rows;
+    std::int64_t lastInsertRowid = 0;
+    std::int64_t rowsChanged = 0; // sum over the request's statements
+    bool wrote = false;           // the request changed the actor's database
+};
+
+} // namespace troupe::sql
