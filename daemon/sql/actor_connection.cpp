@@ -1,0 +1,219 @@
+#include "sql/actor_connection.h"
+
+#include <array>
+#include <cstring>
+#include <string>
+
+namespace troupe::sql {
+namespace {
+
+// Pragmas that would break page capture or the storage format if SQL could change them.
+constexpr std::array<const char*, 12> kForbiddenPragmas = {
+    "journal_mode",    "locking_mode", "synchronous",    "page_size",
+    "mmap_size",       "temp_store",   "wal_checkpoint", "wal_autocheckpoint",
+    "writable_schema", "query_only",   "secure_delete",  "cache_spill",
+};
+
+bool iequals(const char* a, const char* b) {
+    for (; *a && *b; ++a, ++b) {
+        if (std::tolower(static_cast<unsigned char>(*a)) !=
+            std::tolower(static_cast<unsigned char>(*b)))
+            return false;
+    }
+    return *a == *b;
+}
+
+int bindValue(sqlite3_stmt* stmt, int index, const Value& value) {
+    struct Binder {
+        sqlite3_stmt* stmt;
+        int index;
+        int operator()(std::monostate) const { return sqlite3_bind_null(stmt, index); }
+        int operator()(std::int64_t v) const { return sqlite3_bind_int64(stmt, index, v); }
+        int operator()(double v) const { return sqlite3_bind_double(stmt, index, v); }
+        int operator()(const std::string& v) const {
+            return sqlite3_bind_text64(stmt, index, v.data(), v.size(), SQLITE_TRANSIENT,
+                                       SQLITE_UTF8);
+        }
+        int operator()(const Blob& v) const {
+            return sqlite3_bind_blob64(stmt, index, v.bytes.data(), v.bytes.size(),
+                                       SQLITE_TRANSIENT);
+        }
+    };
+    return std::visit(Binder{stmt, index}, value);
+}
+
+Value columnValue(sqlite3_stmt* stmt, int column) {
+    switch (sqlite3_column_type(stmt, column)) {
+    case SQLITE_INTEGER:
+        return std::int64_t(sqlite3_column_int64(stmt, column));
+    case SQLITE_FLOAT:
+        return sqlite3_column_double(stmt, column);
+    case SQLITE_TEXT: {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+        return std::string(text, std::size_t(sqlite3_column_bytes(stmt, column)));
+    }
+    case SQLITE_BLOB: {
+        const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, column));
+        return Blob{std::string(data ? data : "", std::size_t(sqlite3_column_bytes(stmt, column)))};
+    }
+    default:
+        return std::monostate{};
+    }
+}
+
+struct StmtGuard {
+    sqlite3_stmt* stmt = nullptr;
+    ~StmtGuard() { sqlite3_finalize(stmt); }
+};
+
+} // namespace
+
+Result<std::unique_ptr<ActorConnection>> ActorConnection::open(ActorVfs& vfs, std::uint64_t actorId,
+                                                               std::size_t pageCacheKiB) {
+    std::unique_ptr<ActorConnection> conn(new ActorConnection());
+    const std::string token = vfs.expectOpen(actorId);
+    int rc = sqlite3_open_v2(token.c_str(), &conn->m_db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                                 SQLITE_OPEN_EXRESCODE,
+                             vfs.name());
+    vfs.forgetOpen(token);
+    if (rc != SQLITE_OK) {
+        std::string message = conn->m_db ? sqlite3_errmsg(conn->m_db) : sqlite3_errstr(rc);
+        return Status(ErrorCode::IoError,
+                      "opening actor " + std::to_string(actorId) + ": " + message);
+    }
+    conn->m_file = ActorVfs::mainFile(conn->m_db);
+    if (!conn->m_file)
+        return Status(ErrorCode::Internal, "actor database is not served by the actor VFS");
+
+    // PAGE-CAPTURE.md: journal in memory (per open), no syncs, fast secure delete.
+    const std::string setup = "PRAGMA page_size=4096; PRAGMA journal_mode=MEMORY; "
+                              "PRAGMA synchronous=OFF; PRAGMA locking_mode=NORMAL; "
+                              "PRAGMA secure_delete=FAST; PRAGMA temp_store=MEMORY; "
+                              "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
+                              std::to_string(pageCacheKiB) + ";";
+    TROUPE_RETURN_IF_ERROR(conn->exec(setup.c_str()));
+    sqlite3_limit(conn->m_db, SQLITE_LIMIT_ATTACHED, 0);
+    sqlite3_set_authorizer(conn->m_db, &ActorConnection::authorize, conn.get());
+    return conn;
+}
+
+ActorConnection::~ActorConnection() {
+    if (m_db)
+        sqlite3_close_v2(m_db);
+}
+
+int ActorConnection::authorize(void* self, int action, const char* a, const char*, const char*,
+                               const char*) {
+    if (static_cast<ActorConnection*>(self)->m_internal)
+        return SQLITE_OK;
+    switch (action) {
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+        return SQLITE_DENY;
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+        // The request is already one transaction; clients' BEGIN/COMMIT must not end it.
+        return SQLITE_DENY;
+    case SQLITE_PRAGMA:
+        for (const char* name : kForbiddenPragmas) {
+            if (a && iequals(a, name))
+                return SQLITE_DENY;
+        }
+        return SQLITE_OK;
+    default:
+        return SQLITE_OK;
+    }
+}
+
+Status ActorConnection::exec(const char* sql) {
+    m_internal = true;
+    char* error = nullptr;
+    int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, &error);
+    m_internal = false;
+    if (rc == SQLITE_OK)
+        return Status::ok();
+    std::string message = error ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    Status st = sqlError(rc, sql);
+    return Status(st.code(), message + " (in \"" + sql + "\")");
+}
+
+Status ActorConnection::sqlError(int rc, std::string_view statement) const {
+    std::string message = sqlite3_errmsg(m_db);
+    const int primary = rc & 0xff;
+    ErrorCode code = ErrorCode::SqlError;
+    if (primary == SQLITE_IOERR || primary == SQLITE_CORRUPT || primary == SQLITE_CANTOPEN) {
+        code = primary == SQLITE_CORRUPT ? ErrorCode::Corruption : ErrorCode::IoError;
+        if (m_file && !m_file->lastError().empty())
+            message += ": " + m_file->lastError();
+    } else if (primary == SQLITE_FULL) {
+        code = ErrorCode::DiskFull;
+    } else if (primary == SQLITE_AUTH) {
+        code = ErrorCode::NotPermitted;
+        message = "not permitted in an actor: " + message;
+    }
+    if (!statement.empty())
+        message += " (in \"" + std::string(statement) + "\")";
+    return Status(code, message);
+}
+
+Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<Value>& params) {
+    ExecResult result;
+    const char* cursor = sql.data();
+    const char* end = sql.data() + sql.size();
+    while (cursor < end) {
+        StmtGuard guard;
+        const char* tail = nullptr;
+        int rc = sqlite3_prepare_v3(m_db, cursor, int(end - cursor), 0, &guard.stmt, &tail);
+        const std::string_view text(cursor, std::size_t((tail ? tail : end) - cursor));
+        if (rc != SQLITE_OK)
+            return sqlError(rc, text);
+        cursor = tail ? tail : end;
+        if (!guard.stmt)
+            continue; // whitespace or a comment
+
+        const int needed = sqlite3_bind_parameter_count(guard.stmt);
+        if (std::size_t(needed) > params.size())
+            return Status(ErrorCode::SqlError, "statement needs " + std::to_string(needed) +
+                                                   " parameters, got " +
+                                                   std::to_string(params.size()) + " (in \"" +
+                                                   std::string(text) + "\")");
+        for (int i = 1; i <= needed; ++i) {
+            if (int brc = bindValue(guard.stmt, i, params[std::size_t(i - 1)]); brc != SQLITE_OK)
+                return sqlError(brc, text);
+        }
+
+        const int columns = sqlite3_column_count(guard.stmt);
+        std::vector<std::vector<Value>> rows;
+        while ((rc = sqlite3_step(guard.stmt)) == SQLITE_ROW) {
+            std::vector<Value>& row = rows.emplace_back();
+            row.reserve(std::size_t(columns));
+            for (int c = 0; c < columns; ++c)
+                row.push_back(columnValue(guard.stmt, c));
+        }
+        if (rc != SQLITE_DONE)
+            return sqlError(rc, text);
+        if (columns > 0) {
+            result.columns.clear();
+            for (int c = 0; c < columns; ++c)
+                result.columns.emplace_back(sqlite3_column_name(guard.stmt, c));
+            result.rows = std::move(rows);
+        }
+        if (!sqlite3_stmt_readonly(guard.stmt)) {
+            result.rowsChanged += sqlite3_changes64(m_db);
+            result.lastInsertRowid = sqlite3_last_insert_rowid(m_db);
+        }
+    }
+    return result;
+}
+
+void ActorConnection::takeCacheStats(std::uint64_t& hits, std::uint64_t& misses) {
+    int current = 0, high = 0;
+    sqlite3_db_status(m_db, SQLITE_DBSTATUS_CACHE_HIT, &current, &high, 1);
+    hits = std::uint64_t(current);
+    sqlite3_db_status(m_db, SQLITE_DBSTATUS_CACHE_MISS, &current, &high, 1);
+    misses = std::uint64_t(current);
+}
+
+} // namespace troupe::sql

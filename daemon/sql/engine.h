@@ -25,12 +25,12 @@ namespace troupe::sql {
 
 struct EngineOptions {
     std::filesystem::path dataDir;
-    storage::EnvironmentOptions storage;                 // map size, fsync mode
-    std::chrono::milliseconds fsyncInterval{1000};       // for FsyncMode::Interval
-    unsigned executorThreads = 0;                        // 0 = number of cores (at least 2)
-    std::size_t maxOpenActors = 1024;                    // open SQLite connections (LRU)
-    std::size_t pageCacheKiB = 512;                      // SQLite page cache per open actor
-    MetricsRegistry* metrics = nullptr;                  // nullptr = MetricsRegistry::global()
+    storage::EnvironmentOptions storage;           // map size, fsync mode
+    std::chrono::milliseconds fsyncInterval{1000}; // for FsyncMode::Interval
+    unsigned executorThreads = 0;                  // 0 = number of cores (at least 2)
+    std::size_t maxOpenActors = 1024;              // open SQLite connections (LRU)
+    std::size_t pageCacheKiB = 512;                // SQLite page cache per open actor
+    MetricsRegistry* metrics = nullptr;            // nullptr = MetricsRegistry::global()
 };
 
 class Engine {
@@ -59,6 +59,7 @@ public:
     Status remove(std::string_view type, std::string_view name);
 
     // Stops accepting requests, finishes the queued ones, flushes and closes LMDB. Idempotent.
+    // Requests after it fail with ShuttingDown; the catalog calls must not race with it.
     void shutdown();
 
 private:

@@ -1,0 +1,495 @@
+#include "sql/executor.h"
+
+#include <optional>
+
+#include "core/log.h"
+#include "core/murmur3.h"
+#include "sql/actor_connection.h"
+#include "sql/vfs.h"
+#include "storage/catalog.h"
+
+namespace troupe::sql {
+
+ExecutorMetrics::ExecutorMetrics(MetricsRegistry& registry)
+    : actorsOpen(registry.gauge("troupe_actors_open", "Actors with an open SQLite connection")),
+      writes(registry.counter("troupe_writes_total", "Requests that changed an actor")),
+      reads(registry.counter("troupe_reads_total", "Requests that only read an actor")),
+      errors(registry.counter("troupe_request_errors_total", "Requests that failed")),
+      cacheHits(registry.counter("troupe_page_cache_hits_total", "SQLite page cache hits")),
+      cacheMisses(registry.counter("troupe_page_cache_misses_total",
+                                   "SQLite page cache misses (pages read from LMDB)")),
+      batchedRequests(registry.counter(
+          "troupe_batched_requests_total",
+          "Requests that joined another request of the same actor in one transaction")) {}
+
+namespace {
+
+std::string actorKey(const std::string& type, const std::string& name) {
+    std::string key;
+    key.reserve(type.size() + name.size() + 1);
+    key += char(type.size());
+    key += type;
+    key += name;
+    return key;
+}
+
+std::string describe(const std::string& type, const std::string& name) {
+    return type + "(" + name + ")";
+}
+
+} // namespace
+
+// One executor thread and the actors it owns. Everything but post() runs on its thread.
+class Executor::Worker {
+public:
+    explicit Worker(Executor& executor)
+        : m_executor(executor),
+          m_openLimit(std::max<std::size_t>(1, executor.m_options.maxOpenActors /
+                                                   executor.m_options.threads)) {
+        m_thread = std::thread([this] { run(); });
+    }
+
+    // Queues an event; false once the worker has finished (after stop).
+    bool post(std::function<void()> event) {
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_closed)
+                return false;
+            m_events.push_back(std::move(event));
+        }
+        m_cv.notify_one();
+        return true;
+    }
+
+    void stopAndJoin() {
+        post([this] { m_stopRequested = true; });
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+
+    void handleTask(ActorTask task);
+
+private:
+    // An actor this worker has open or is working on. Pinned (not evictable) while a commit is
+    // in flight or requests wait.
+    struct ActorState {
+        storage::ActorRecord record;
+        bool persisted = false; // its catalog entry is durable
+        std::unique_ptr<ActorConnection> conn;
+        bool inFlight = false;
+        std::deque<ActorTask> waiting;
+        std::vector<ActorTask> flightTasks;            // answered when the commit completes
+        std::vector<Result<ExecResult>> flightResults; // one per flightTask
+        std::list<ActorState*>::iterator lru;
+        std::string key;
+    };
+
+    void run();
+    ActorState* findOrCreate(ActorTask& task);
+    void runBatch(ActorState* st, std::vector<ActorTask> tasks);
+    void runDelete(ActorState* st, ActorTask task);
+    void completed(ActorState* st, Status status);
+    void processNext(ActorState* st);
+    void reply(ActorTask& task, Result<ExecResult> result);
+    Status ensureOpen(ActorState* st);
+    void closeConnection(ActorState* st);
+    void touch(ActorState* st);
+    void erase(ActorState* st);
+    void evictIdle();
+
+    Executor& m_executor;
+    std::size_t m_openLimit;
+    std::thread m_thread;
+
+    std::mutex m_mutex; // guards m_events
+    std::condition_variable m_cv;
+    std::deque<std::function<void()>> m_events;
+    bool m_closed = false;
+
+    // Worker thread only.
+    std::unordered_map<std::string, std::unique_ptr<ActorState>> m_actors;
+    std::list<ActorState*> m_lru; // front = most recently used
+    std::size_t m_open = 0;
+    std::size_t m_inFlight = 0;
+    bool m_stopRequested = false;
+};
+
+void Executor::Worker::run() {
+    for (;;) {
+        std::deque<std::function<void()>> events;
+        {
+            std::unique_lock lock(m_mutex);
+            m_cv.wait(lock, [&] { return !m_events.empty(); });
+            events.swap(m_events);
+        }
+        for (auto& event : events)
+            event();
+        if (m_stopRequested && m_inFlight == 0) {
+            std::lock_guard lock(m_mutex);
+            if (m_events.empty()) {
+                m_closed = true;
+                break;
+            }
+        }
+    }
+    // Every actor is idle now: close the connections on the thread that used them.
+    for (auto& [key, st] : m_actors)
+        closeConnection(st.get());
+    m_actors.clear();
+    m_lru.clear();
+}
+
+void Executor::Worker::reply(ActorTask& task, Result<ExecResult> result) {
+    if (!result.isOk())
+        m_executor.m_metrics.errors.add();
+    else if (result->wrote)
+        m_executor.m_metrics.writes.add();
+    else
+        m_executor.m_metrics.reads.add();
+    if (task.done)
+        task.done(std::move(result));
+}
+
+Executor::Worker::ActorState* Executor::Worker::findOrCreate(ActorTask& task) {
+    std::string key = actorKey(task.type, task.name);
+    if (auto it = m_actors.find(key); it != m_actors.end())
+        return it->second.get();
+
+    if (Status st = storage::validateActorKey(task.type, task.name); !st.isOk()) {
+        reply(task, st);
+        return nullptr;
+    }
+    auto txn = m_executor.m_env.beginRead();
+    if (!txn) {
+        reply(task, txn.status());
+        return nullptr;
+    }
+    auto found = storage::Catalog::find(m_executor.m_env, txn->get(), task.type, task.name);
+    txn->reset();
+    auto state = std::make_unique<ActorState>();
+    if (found.isOk()) {
+        state->record = std::move(*found);
+        state->persisted = true;
+    } else if (found.status().code() != ErrorCode::NotFound) {
+        reply(task, found.status());
+        return nullptr;
+    } else if (task.kind == ActorTask::Kind::Delete) {
+        reply(task, Status(ErrorCode::NotFound,
+                           "actor " + describe(task.type, task.name) + " does not exist"));
+        return nullptr;
+    } else if (!task.flags.create) {
+        reply(task,
+              Status(ErrorCode::NoCreate, "actor " + describe(task.type, task.name) +
+                                              " does not exist; add the create flag to create it"));
+        return nullptr;
+    } else {
+        state->record.type = task.type;
+        state->record.name = task.name;
+        state->record.id = m_executor.allocateActorId();
+        state->record.hash = murmur3_32(task.name);
+    }
+    state->key = key;
+    ActorState* raw = state.get();
+    m_lru.push_front(raw);
+    raw->lru = m_lru.begin();
+    m_actors.emplace(std::move(key), std::move(state));
+    return raw;
+}
+
+void Executor::Worker::handleTask(ActorTask task) {
+    ActorState* st = findOrCreate(task);
+    if (!st)
+        return;
+    if (st->inFlight) {
+        st->waiting.push_back(std::move(task));
+        return;
+    }
+    if (task.kind == ActorTask::Kind::Delete) {
+        runDelete(st, std::move(task));
+        return;
+    }
+    std::vector<ActorTask> tasks;
+    tasks.push_back(std::move(task));
+    runBatch(st, std::move(tasks));
+}
+
+void Executor::Worker::touch(ActorState* st) {
+    m_lru.splice(m_lru.begin(), m_lru, st->lru);
+}
+
+void Executor::Worker::closeConnection(ActorState* st) {
+    if (st->conn) {
+        st->conn.reset();
+        --m_open;
+        m_executor.m_metrics.actorsOpen.add(-1);
+    }
+}
+
+void Executor::Worker::erase(ActorState* st) {
+    closeConnection(st);
+    m_lru.erase(st->lru);
+    m_actors.erase(st->key); // destroys st
+}
+
+void Executor::Worker::evictIdle() {
+    // Walk from the least recently used end; pinned actors stay.
+    auto it = m_lru.end();
+    while (m_open >= m_openLimit && it != m_lru.begin()) {
+        --it;
+        ActorState* st = *it;
+        if (st->inFlight || !st->waiting.empty() || !st->persisted || !st->conn)
+            continue;
+        it = std::next(it); // stays valid when st's entry goes
+        erase(st);
+    }
+}
+
+Status Executor::Worker::ensureOpen(ActorState* st) {
+    if (st->conn)
+        return Status::ok();
+    if (m_open >= m_openLimit)
+        evictIdle();
+    auto conn =
+        ActorConnection::open(m_executor.m_vfs, st->record.id, m_executor.m_options.pageCacheKiB);
+    if (!conn)
+        return conn.status();
+    st->conn = std::move(*conn);
+    ++m_open;
+    m_executor.m_metrics.actorsOpen.add(1);
+    return Status::ok();
+}
+
+void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
+    touch(st);
+    auto failAll = [&](const Status& error) {
+        for (ActorTask& t : tasks)
+            reply(t, error);
+        if (!st->persisted && st->waiting.empty())
+            erase(st);
+        else
+            processNext(st);
+    };
+    if (Status open = ensureOpen(st); !open.isOk()) {
+        failAll(open.withContext("actor " + describe(st->record.type, st->record.name)));
+        return;
+    }
+    ActorConnection& conn = *st->conn;
+    if (Status begin = conn.exec("BEGIN"); !begin.isOk()) {
+        closeConnection(st);
+        failAll(begin);
+        return;
+    }
+
+    std::vector<Result<ExecResult>> results;
+    results.reserve(tasks.size());
+    const bool single = tasks.size() == 1;
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (!single)
+            (void)conn.exec("SAVEPOINT req");
+        Result<ExecResult> r = conn.run(tasks[i].sql, tasks[i].params);
+        if (!conn.inTransaction()) {
+            // SQLite ended the transaction itself (I/O error, ON CONFLICT ROLLBACK): the
+            // requests before this one were undone too.
+            Status lost =
+                r.isOk() ? Status(ErrorCode::Internal, "transaction ended early") : r.status();
+            results.clear();
+            closeConnection(st);
+            failAll(lost);
+            return;
+        }
+        if (!single) {
+            if (!r.isOk())
+                (void)conn.exec("ROLLBACK TO req");
+            (void)conn.exec("RELEASE req");
+        }
+        results.push_back(std::move(r));
+    }
+    if (single && !results[0].isOk()) {
+        (void)conn.exec("ROLLBACK");
+        reply(tasks[0], results[0].status());
+        if (!st->persisted && st->waiting.empty())
+            erase(st);
+        else
+            processNext(st);
+        return;
+    }
+    if (Status commit = conn.exec("COMMIT"); !commit.isOk()) {
+        (void)conn.exec("ROLLBACK");
+        closeConnection(st);
+        failAll(commit);
+        return;
+    }
+    std::uint64_t hits = 0, misses = 0;
+    conn.takeCacheStats(hits, misses);
+    m_executor.m_metrics.cacheHits.add(hits);
+    m_executor.m_metrics.cacheMisses.add(misses);
+    if (!single)
+        m_executor.m_metrics.batchedRequests.add(tasks.size());
+
+    storage::LogEntry entry;
+    std::optional<storage::WriteSet> captured = conn.file()->takeCaptured();
+    const bool wrote = captured.has_value();
+    bool anyOk = false;
+    for (auto& r : results) {
+        if (r.isOk()) {
+            r->wrote = wrote;
+            anyOk = true;
+        }
+    }
+    if (!st->persisted && anyOk) {
+        storage::CatalogOp create;
+        create.kind = storage::CatalogOp::Kind::Create;
+        create.record = st->record;
+        entry.catalogOps.push_back(std::move(create));
+    }
+    if (captured)
+        entry.writeSets.push_back(std::move(*captured));
+    if (entry.catalogOps.empty() && entry.writeSets.empty()) {
+        for (std::size_t i = 0; i < tasks.size(); ++i)
+            reply(tasks[i], std::move(results[i]));
+        if (!st->persisted && st->waiting.empty())
+            erase(st);
+        else
+            processNext(st);
+        return;
+    }
+
+    bool forceSync = false;
+    for (const ActorTask& t : tasks)
+        forceSync = forceSync || t.flags.fsync;
+    st->inFlight = true;
+    ++m_inFlight;
+    st->flightTasks = std::move(tasks);
+    st->flightResults = std::move(results);
+    m_executor.m_log.submit(std::move(entry), forceSync, [this, st](Status status) {
+        post([this, st, status] { completed(st, status); });
+    });
+}
+
+void Executor::Worker::runDelete(ActorState* st, ActorTask task) {
+    touch(st);
+    closeConnection(st);
+    if (!st->persisted) {
+        reply(task, Status(ErrorCode::NotFound,
+                           "actor " + describe(task.type, task.name) + " does not exist"));
+        processNext(st);
+        return;
+    }
+    storage::LogEntry entry;
+    storage::CatalogOp del;
+    del.kind = storage::CatalogOp::Kind::Delete;
+    del.record = st->record;
+    entry.catalogOps.push_back(std::move(del));
+    st->inFlight = true;
+    ++m_inFlight;
+    st->flightTasks.clear();
+    st->flightTasks.push_back(std::move(task));
+    st->flightResults.clear();
+    st->flightResults.emplace_back(ExecResult{});
+    m_executor.m_log.submit(std::move(entry), true, [this, st](Status status) {
+        post([this, st, status] { completed(st, status); });
+    });
+}
+
+void Executor::Worker::completed(ActorState* st, Status status) {
+    st->inFlight = false;
+    --m_inFlight;
+    std::vector<ActorTask> tasks = std::move(st->flightTasks);
+    std::vector<Result<ExecResult>> results = std::move(st->flightResults);
+    st->flightTasks.clear();
+    st->flightResults.clear();
+    const bool wasDelete = !tasks.empty() && tasks[0].kind == ActorTask::Kind::Delete;
+
+    if (st->conn)
+        st->conn->file()->finishPending();
+    if (status.isOk()) {
+        st->persisted = !wasDelete;
+        for (std::size_t i = 0; i < tasks.size(); ++i)
+            reply(tasks[i], std::move(results[i]));
+    } else {
+        // The write set never reached the store: SQLite's cache may hold its pages, so the
+        // connection is reopened from the store next time.
+        closeConnection(st);
+        Status error =
+            status.withContext("commit of actor " + describe(st->record.type, st->record.name));
+        for (ActorTask& t : tasks)
+            reply(t, error);
+    }
+    if (wasDelete && status.isOk()) {
+        // The actor is gone: later requests start over (NoCreate, or a new actor with create).
+        std::deque<ActorTask> waiting = std::move(st->waiting);
+        erase(st);
+        for (ActorTask& t : waiting)
+            handleTask(std::move(t));
+        return;
+    }
+    processNext(st);
+}
+
+void Executor::Worker::processNext(ActorState* st) {
+    if (st->inFlight)
+        return;
+    if (st->waiting.empty()) {
+        if (!st->persisted) {
+            erase(st); // a create that failed: nothing of it exists
+            return;
+        }
+        if (m_open > m_openLimit)
+            evictIdle();
+        return;
+    }
+    if (st->waiting.front().kind == ActorTask::Kind::Delete) {
+        ActorTask task = std::move(st->waiting.front());
+        st->waiting.pop_front();
+        runDelete(st, std::move(task));
+        return;
+    }
+    std::vector<ActorTask> batch;
+    while (!st->waiting.empty() && st->waiting.front().kind == ActorTask::Kind::Sql &&
+           batch.size() < m_executor.m_options.maxBatchRequests) {
+        batch.push_back(std::move(st->waiting.front()));
+        st->waiting.pop_front();
+    }
+    runBatch(st, std::move(batch));
+}
+
+// ---- Executor ------------------------------------------------------------------------------
+
+Executor::Executor(storage::Environment& env, storage::Log& log, ActorVfs& vfs,
+                   MetricsRegistry& metrics, ExecutorOptions options, std::uint64_t maxActorId)
+    : m_env(env), m_log(log), m_vfs(vfs), m_metrics(metrics), m_options(options),
+      m_nextActorId(maxActorId) {
+    if (m_options.threads == 0)
+        m_options.threads = 1;
+    for (unsigned i = 0; i < m_options.threads; ++i)
+        m_workers.push_back(std::make_unique<Worker>(*this));
+}
+
+Executor::~Executor() {
+    stop();
+}
+
+void Executor::submit(ActorTask task) {
+    if (m_stopped.load()) {
+        if (task.done)
+            task.done(Status(ErrorCode::ShuttingDown, "the server is shutting down"));
+        return;
+    }
+    const std::uint32_t h = murmur3_32(task.name, murmur3_32(task.type));
+    Worker* worker = m_workers[h % m_workers.size()].get();
+    auto done = task.done;
+    if (!worker->post(
+            [worker, t = std::move(task)]() mutable { worker->handleTask(std::move(t)); }))
+        if (done)
+            done(Status(ErrorCode::ShuttingDown, "the server is shutting down"));
+}
+
+void Executor::stop() {
+    if (m_stopped.exchange(true))
+        return;
+    for (auto& w : m_workers)
+        w->stopAndJoin();
+    m_workers.clear();
+}
+
+} // namespace troupe::sql

@@ -25,7 +25,7 @@ struct ExecFlags {
 };
 
 struct ExecResult {
-    std::vector<std::string> columns;    // of the last statement that returned columns
+    std::vector<std::string> columns; // of the last statement that returned columns
     std::vector<std::vector<Value>> rows;
     std::int64_t lastInsertRowid = 0;
     std::int64_t rowsChanged = 0; // sum over the request's statements

@@ -1,0 +1,56 @@
+#pragma once
+
+// ActorConnection: the one SQLite connection of an open actor (PAGE-CAPTURE.md: one writer
+// connection per actor), opened through the ActorVfs with the settings page capture needs,
+// and an authorizer that keeps SQL inside its actor (no ATTACH, no pragmas that would change
+// journaling, locking or the page size).
+//
+// Owned by the executor worker that owns the actor; used only on that thread.
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include "core/status.h"
+#include "sql/value.h"
+#include "sql/vfs.h"
+
+namespace troupe::sql {
+
+class ActorConnection {
+public:
+    static Result<std::unique_ptr<ActorConnection>> open(ActorVfs& vfs, std::uint64_t actorId,
+                                                         std::size_t pageCacheKiB);
+    ~ActorConnection();
+    ActorConnection(const ActorConnection&) = delete;
+    ActorConnection& operator=(const ActorConnection&) = delete;
+
+    // Runs the statements of `sql` in the current transaction, binding `params` to each
+    // statement's parameters by position (?1 is params[0] in every statement).
+    Result<ExecResult> run(std::string_view sql, const std::vector<Value>& params);
+
+    // Runs an internal statement (BEGIN, COMMIT, SAVEPOINT ...) past the authorizer.
+    Status exec(const char* sql);
+
+    bool inTransaction() const { return sqlite3_get_autocommit(m_db) == 0; }
+    ActorFile* file() const { return m_file; }
+    sqlite3* db() const { return m_db; }
+
+    // Page cache hits and misses since the last call.
+    void takeCacheStats(std::uint64_t& hits, std::uint64_t& misses);
+
+private:
+    ActorConnection() = default;
+    static int authorize(void* self, int action, const char* a, const char* b, const char*,
+                         const char*);
+    Status sqlError(int rc, std::string_view statement) const;
+
+    sqlite3* m_db = nullptr;
+    ActorFile* m_file = nullptr;
+    bool m_internal = false; // an internal statement is running: the authorizer lets it pass
+};
+
+} // namespace troupe::sql

@@ -1,0 +1,96 @@
+#pragma once
+
+// Executor: the worker threads that own actors (STYLE "each actor belongs to one executor
+// thread"). An actor is owned by worker hash(type, name) % N; every request for it is queued
+// to that worker, so an actor's requests never run concurrently and need no lock.
+//
+// A worker keeps an LRU of open actors (SQLite connections) bounded by the configured limit;
+// an idle actor that falls out of it costs nothing beyond its catalog entry. While one commit
+// of an actor is on its way to the log, the actor's next requests queue, and then run together
+// as one transaction (one savepoint per request, so a failing request fails alone) and one log
+// entry (DESIGN §4 "per-actor batching"). A worker never blocks on the disk: it hands the write
+// set to the log and goes on with other actors; the completion comes back through its queue.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/metrics.h"
+#include "core/status.h"
+#include "sql/value.h"
+#include "storage/environment.h"
+#include "storage/writer.h"
+
+namespace troupe::sql {
+
+class ActorVfs;
+class ActorConnection;
+
+struct ExecutorOptions {
+    unsigned threads = 2;
+    std::size_t maxOpenActors = 1024;
+    std::size_t pageCacheKiB = 512;
+    std::size_t maxBatchRequests = 256; // requests of one actor merged into one transaction
+};
+
+// One request to an actor.
+struct ActorTask {
+    enum class Kind { Sql, Delete };
+    Kind kind = Kind::Sql;
+    std::string type;
+    std::string name;
+    std::string sql;
+    std::vector<Value> params;
+    ExecFlags flags;
+    std::function<void(Result<ExecResult>)> done;
+};
+
+struct ExecutorMetrics {
+    explicit ExecutorMetrics(MetricsRegistry& registry);
+    Gauge& actorsOpen;
+    Counter& writes;
+    Counter& reads;
+    Counter& errors;
+    Counter& cacheHits;
+    Counter& cacheMisses;
+    Counter& batchedRequests;
+};
+
+class Executor {
+public:
+    Executor(storage::Environment& env, storage::Log& log, ActorVfs& vfs, MetricsRegistry& metrics,
+             ExecutorOptions options, std::uint64_t maxActorId);
+    ~Executor(); // stop()
+
+    // Queues a task on the actor's worker. After stop(), completes with ShuttingDown.
+    void submit(ActorTask task);
+
+    // Finishes every queued and in-flight task, closes every actor, joins the workers.
+    void stop();
+
+    std::uint64_t allocateActorId() { return m_nextActorId.fetch_add(1) + 1; }
+
+private:
+    class Worker;
+    friend class Worker;
+
+    storage::Environment& m_env;
+    storage::Log& m_log;
+    ActorVfs& m_vfs;
+    ExecutorMetrics m_metrics;
+    ExecutorOptions m_options;
+    std::atomic<std::uint64_t> m_nextActorId;
+    std::atomic<bool> m_stopped{false};
+    std::vector<std::unique_ptr<Worker>> m_workers;
+};
+
+} // namespace troupe::sql
