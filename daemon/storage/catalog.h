@@ -51,8 +51,7 @@ public:
                                                  std::string_view afterName, std::size_t limit);
 
     // Number of actors of `type` (kept as a counter, O(1)); of every type when type is empty.
-    static Result<std::uint64_t> count(const Environment& env, MDB_txn* txn,
-                                       std::string_view type);
+    static Result<std::uint64_t> count(const Environment& env, MDB_txn* txn, std::string_view type);
 
     // The largest actor id ever allocated (0 on a fresh environment).
     static Result<std::uint64_t> maxActorId(const Environment& env, MDB_txn* txn);

@@ -1,1 +1,368 @@
-// implemented by the storage work
+// Environment: opening the LMDB environment of a data directory, the format version check,
+// read transactions behind the ResizeGate, and the single write path with map growth.
+// Layout documented in resources/docs/formats.md.
+
+#include "storage/environment.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/log.h"
+
+namespace troupe::storage {
+
+namespace {
+
+constexpr std::uint32_t kFormatVersion = 1;
+constexpr std::string_view kFormatVersionKey = "format_version";
+
+// Set by fromMdb() when it sees MDB_MAP_FULL, so that write() can tell a full map (grow and
+// retry) from any other error of the body, which only returns a Status. Writer thread only.
+thread_local bool t_sawMapFull = false;
+
+// How many read transactions the current thread holds per gate: a thread that already holds
+// one must not wait at a closed gate (the writer would wait for it forever).
+thread_local std::vector<std::pair<const ResizeGate*, int>> t_gateDepth;
+
+int& gateDepth(const ResizeGate* gate) {
+    for (auto& [g, depth] : t_gateDepth)
+        if (g == gate)
+            return depth;
+    t_gateDepth.emplace_back(gate, 0);
+    return t_gateDepth.back().second;
+}
+
+ErrorCode codeForErrno(int err) {
+    switch (err) {
+    case ENOSPC:
+    case EFBIG:
+    case EDQUOT:
+        return ErrorCode::DiskFull;
+    case EROFS:
+    case EACCES:
+    case EPERM:
+        return ErrorCode::ReadOnly;
+    default:
+        return ErrorCode::IoError;
+    }
+}
+
+MDB_val toVal(std::string_view s) {
+    return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+
+} // namespace
+
+// ---- ReadTxn ---------------------------------------------------------------------------
+
+ReadTxn::ReadTxn(ReadTxn&& other) noexcept
+    : m_txn(std::exchange(other.m_txn, nullptr)), m_gate(std::exchange(other.m_gate, nullptr)) {}
+
+ReadTxn& ReadTxn::operator=(ReadTxn&& other) noexcept {
+    if (this != &other) {
+        reset();
+        m_txn = std::exchange(other.m_txn, nullptr);
+        m_gate = std::exchange(other.m_gate, nullptr);
+    }
+    return *this;
+}
+
+ReadTxn::~ReadTxn() {
+    reset();
+}
+
+void ReadTxn::reset() {
+    if (m_txn) {
+        mdb_txn_abort(m_txn);
+        m_txn = nullptr;
+    }
+    if (m_gate) {
+        int& depth = gateDepth(m_gate);
+        if (depth > 0)
+            --depth;
+        m_gate->leaveShared();
+        m_gate = nullptr;
+    }
+}
+
+// ---- Environment -----------------------------------------------------------------------
+
+Environment::~Environment() {
+    if (!m_env)
+        return;
+    if (!m_options.readOnly && m_options.fsync != FsyncMode::Always)
+        mdb_env_sync(m_env, 1); // best effort: an explicit sync() reports errors
+    mdb_env_close(m_env);
+}
+
+Status Environment::fromMdb(int rc, std::string_view what) {
+    std::string message = std::string(what) + ": " + mdb_strerror(rc);
+    switch (rc) {
+    case MDB_SUCCESS:
+        return Status::ok();
+    case MDB_NOTFOUND:
+        return Status(ErrorCode::NotFound, std::move(message));
+    case MDB_MAP_FULL:
+        t_sawMapFull = true;
+        return Status(ErrorCode::DiskFull, std::move(message));
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+    case MDB_INCOMPATIBLE:
+        return Status(ErrorCode::Corruption, std::move(message));
+    case MDB_READERS_FULL:
+    case MDB_TXN_FULL:
+    case MDB_CURSOR_FULL:
+    case MDB_DBS_FULL:
+        return Status(ErrorCode::Busy, std::move(message));
+    case MDB_BAD_VALSIZE:
+        return Status(ErrorCode::TooLarge, std::move(message));
+    case MDB_PANIC:
+    case MDB_MAP_RESIZED:
+    case MDB_BAD_RSLOT:
+    case MDB_BAD_TXN:
+    case MDB_BAD_DBI:
+        return Status(ErrorCode::Internal, std::move(message));
+    default:
+        break;
+    }
+    if (rc > 0) {
+        ErrorCode code = codeForErrno(rc);
+        if (code == ErrorCode::DiskFull)
+            message += " (disk full)";
+        else if (code == ErrorCode::ReadOnly)
+            message += " (read-only file system or no permission)";
+        return Status(code, std::move(message));
+    }
+    return Status(ErrorCode::IoError, std::move(message));
+}
+
+Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::path& dir,
+                                                       const EnvironmentOptions& options) {
+    const std::string where = "data directory " + dir.string();
+    std::error_code ec;
+    if (!options.readOnly && !std::filesystem::exists(dir, ec)) {
+        std::filesystem::create_directories(dir, ec);
+        if (ec)
+            return Status(codeForErrno(ec.value()), "creating " + where + ": " + ec.message());
+    }
+    if (!std::filesystem::is_directory(dir, ec))
+        return Status(ec ? codeForErrno(ec.value()) : ErrorCode::IoError,
+                      where + " is not a directory" + (ec ? ": " + ec.message() : ""));
+
+    std::unique_ptr<Environment> env(new Environment());
+    env->m_options = options;
+    int rc = mdb_env_create(&env->m_env);
+    if (rc != 0) {
+        env->m_env = nullptr;
+        return fromMdb(rc, "creating LMDB environment");
+    }
+    auto fail = [&env](int code, const std::string& what) {
+        mdb_env_close(env->m_env); // required after a failed open
+        env->m_env = nullptr;
+        return fromMdb(code, what);
+    };
+    if ((rc = mdb_env_set_maxdbs(env->m_env, 8)) != 0 ||
+        (rc = mdb_env_set_maxreaders(env->m_env, std::max(1u, options.maxReaders))) != 0 ||
+        (rc = mdb_env_set_mapsize(env->m_env, options.initialMapSize)) != 0)
+        return fail(rc, "configuring LMDB environment");
+
+    unsigned flags = MDB_NOTLS;
+    if (options.readOnly)
+        flags |= MDB_RDONLY;
+    if (options.fsync != FsyncMode::Always)
+        flags |= MDB_NOSYNC;
+    rc = mdb_env_open(env->m_env, dir.c_str(), flags, 0644);
+    if (rc != 0)
+        return fail(rc, "opening LMDB environment in " + where);
+    MDB_envinfo info;
+    mdb_env_info(env->m_env, &info);
+    env->m_mapSize = info.me_mapsize;
+
+    TROUPE_RETURN_IF_ERROR(env->openDatabases().withContext(where));
+    return env;
+}
+
+Status Environment::openDatabases() {
+    auto openAll = [this](MDB_txn* txn, unsigned flags) -> Status {
+        const std::pair<const char*, MDB_dbi*> names[] = {{"actors", &m_dbs.actors},
+                                                          {"pages", &m_dbs.pages},
+                                                          {"raftlog", &m_dbs.raftlog},
+                                                          {"raftstate", &m_dbs.raftstate},
+                                                          {"meta", &m_dbs.meta}};
+        for (const auto& [name, dbi] : names) {
+            int rc = mdb_dbi_open(txn, name, flags, dbi);
+            if (rc == MDB_NOTFOUND)
+                return Status(ErrorCode::Corruption,
+                              std::string("not a TroupeDB environment: database ") + name +
+                                  " is missing");
+            if (rc != 0)
+                return fromMdb(rc, std::string("opening database ") + name);
+        }
+        return Status::ok();
+    };
+
+    if (m_options.readOnly) {
+        MDB_txn* txn = nullptr;
+        int rc = mdb_txn_begin(m_env, nullptr, MDB_RDONLY, &txn);
+        if (rc != 0)
+            return fromMdb(rc, "opening databases");
+        Status s = openAll(txn, 0);
+        if (s)
+            s = checkFormatVersion(txn, false);
+        if (!s) {
+            mdb_txn_abort(txn);
+            return s;
+        }
+        // Handles opened in a read transaction stay valid once it commits.
+        rc = mdb_txn_commit(txn);
+        return rc == 0 ? Status::ok() : fromMdb(rc, "opening databases");
+    }
+    return write([&](MDB_txn* txn) -> Status {
+        TROUPE_RETURN_IF_ERROR(openAll(txn, MDB_CREATE));
+        return checkFormatVersion(txn, true);
+    });
+}
+
+Status Environment::checkFormatVersion(MDB_txn* txn, bool writable) {
+    MDB_val key = toVal(kFormatVersionKey);
+    MDB_val val;
+    int rc = mdb_get(txn, m_dbs.meta, &key, &val);
+    if (rc == 0) {
+        if (val.mv_size != 4)
+            return Status(ErrorCode::Corruption, "format version record has " +
+                                                     std::to_string(val.mv_size) +
+                                                     " bytes, expected 4");
+        std::uint32_t version = getBigEndian32(val.mv_data);
+        if (version > kFormatVersion)
+            return Status(ErrorCode::InvalidArgument,
+                          "on-disk format version " + std::to_string(version) +
+                              " is newer than this build supports (" +
+                              std::to_string(kFormatVersion) + "); upgrade TroupeDB");
+        if (version == 0)
+            return Status(ErrorCode::Corruption, "unknown on-disk format version 0");
+        return Status::ok();
+    }
+    if (rc != MDB_NOTFOUND)
+        return fromMdb(rc, "reading format version");
+
+    // No version: only a fresh environment may get one written.
+    for (MDB_dbi dbi : {m_dbs.actors, m_dbs.pages, m_dbs.raftlog, m_dbs.raftstate, m_dbs.meta}) {
+        MDB_stat stat;
+        rc = mdb_stat(txn, dbi, &stat);
+        if (rc != 0)
+            return fromMdb(rc, "checking a fresh environment");
+        if (stat.ms_entries != 0)
+            return Status(ErrorCode::Corruption, "environment holds data but no format version");
+    }
+    if (!writable)
+        return Status(ErrorCode::Corruption, "empty environment opened read-only");
+    std::string bytes;
+    putBigEndian32(bytes, kFormatVersion);
+    MDB_val value = toVal(bytes);
+    rc = mdb_put(txn, m_dbs.meta, &key, &value, 0);
+    return rc == 0 ? Status::ok() : fromMdb(rc, "writing format version");
+}
+
+Result<ReadTxn> Environment::beginRead() {
+    int& depth = gateDepth(&m_gate);
+    if (depth > 0)
+        m_gate.enterSharedNested();
+    else
+        m_gate.enterShared();
+    ++depth;
+    ReadTxn txn;
+    txn.m_gate = &m_gate; // from here on, txn.reset() leaves the gate
+    int rc = mdb_txn_begin(m_env, nullptr, MDB_RDONLY, &txn.m_txn);
+    if (rc != 0) {
+        txn.m_txn = nullptr;
+        return fromMdb(rc, "beginning read transaction");
+    }
+    return txn;
+}
+
+Status Environment::write(const std::function<Status(MDB_txn*)>& body, bool forceSync) {
+    std::lock_guard lock(m_writeMutex);
+    if (m_options.readOnly)
+        return Status(ErrorCode::ReadOnly, "environment is opened read-only");
+    for (;;) {
+        bool mapFull = false;
+        Status s = commitOnce(body, forceSync, &mapFull);
+        if (!mapFull)
+            return s;
+        TROUPE_RETURN_IF_ERROR(grow());
+    }
+}
+
+Status Environment::commitOnce(const std::function<Status(MDB_txn*)>& body, bool forceSync,
+                               bool* mapFull) {
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(m_env, nullptr, 0, &txn);
+    if (rc != 0)
+        return fromMdb(rc, "beginning write transaction");
+    t_sawMapFull = false;
+    Status s = body(txn);
+    if (!s) {
+        mdb_txn_abort(txn);
+        *mapFull = t_sawMapFull;
+        return s;
+    }
+    rc = mdb_txn_commit(txn); // frees txn, also on failure
+    if (rc == MDB_MAP_FULL)
+        *mapFull = true;
+    if (rc != 0)
+        return fromMdb(rc, "committing write transaction");
+    if (m_options.fsync == FsyncMode::Always) {
+        m_fsyncs.fetch_add(1, std::memory_order_relaxed); // the commit itself synced
+    } else if (forceSync) {
+        rc = mdb_env_sync(m_env, 1);
+        if (rc != 0)
+            return fromMdb(rc, "fsync after commit");
+        m_fsyncs.fetch_add(1, std::memory_order_relaxed);
+    }
+    return Status::ok();
+}
+
+Status Environment::grow() {
+    const std::uint64_t current = m_mapSize.load(std::memory_order_relaxed);
+    const std::uint64_t limit = m_options.maxMapSize;
+    if (limit != 0 && current >= limit)
+        return Status(ErrorCode::DiskFull, "map size limit reached (" + std::to_string(limit) +
+                                               " bytes); raise the limit or free space");
+    if (gateDepth(&m_gate) > 0)
+        return Status(ErrorCode::Internal,
+                      "map full while the writing thread holds a read transaction");
+    const std::uint64_t step = m_options.mapGrowthStep ? m_options.mapGrowthStep : current;
+    std::uint64_t next = current + std::min(current, step);
+    if (limit != 0)
+        next = std::min(next, limit);
+
+    m_gate.closeAndDrain(); // LMDB: no transaction may be active while the map changes
+    int rc = mdb_env_set_mapsize(m_env, next);
+    MDB_envinfo info;
+    mdb_env_info(m_env, &info);
+    m_gate.open();
+    if (rc != 0)
+        return fromMdb(rc, "growing the map to " + std::to_string(next) + " bytes");
+    m_mapSize.store(info.me_mapsize, std::memory_order_relaxed);
+    log::get("storage")->info("LMDB map grew from {} to {} bytes", current, info.me_mapsize);
+    return Status::ok();
+}
+
+Status Environment::sync() {
+    std::lock_guard lock(m_writeMutex);
+    if (m_options.readOnly)
+        return Status::ok();
+    int rc = mdb_env_sync(m_env, 1);
+    if (rc != 0)
+        return fromMdb(rc, "fsync");
+    m_fsyncs.fetch_add(1, std::memory_order_relaxed);
+    return Status::ok();
+}
+
+} // namespace troupe::storage

@@ -10,10 +10,12 @@
 // read transaction is open (new readers wait at the ResizeGate), grows the map, and runs the
 // transaction again. A full disk or a read-only file system is reported as DiskFull / ReadOnly.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -95,8 +97,8 @@ public:
     // Flushes everything committed so far to disk (for Interval/Off modes and shutdown).
     Status sync();
 
-    std::uint64_t mapSize() const { return m_mapSize; }
-    std::uint64_t fsyncCount() const { return m_fsyncs; }
+    std::uint64_t mapSize() const { return m_mapSize.load(std::memory_order_relaxed); }
+    std::uint64_t fsyncCount() const { return m_fsyncs.load(std::memory_order_relaxed); }
 
     // Maps an LMDB or errno code to a Status with context ("put page: MDB_MAP_FULL ...").
     static Status fromMdb(int rc, std::string_view what);
@@ -104,13 +106,17 @@ public:
 private:
     Environment() = default;
     Status grow();
+    Status openDatabases();
+    Status checkFormatVersion(MDB_txn* txn, bool writable);
+    Status commitOnce(const std::function<Status(MDB_txn*)>& body, bool forceSync, bool* mapFull);
 
     MDB_env* m_env = nullptr;
     Databases m_dbs;
     EnvironmentOptions m_options;
     ResizeGate m_gate;
-    std::uint64_t m_mapSize = 0; // written by the writer thread only
-    std::uint64_t m_fsyncs = 0;  // written by the writer thread only
+    std::mutex m_writeMutex; // serializes write() and sync() (Writer thread, recovery, tests)
+    std::atomic<std::uint64_t> m_mapSize{0}; // written under m_writeMutex
+    std::atomic<std::uint64_t> m_fsyncs{0};  // written under m_writeMutex
 };
 
 } // namespace troupe::storage

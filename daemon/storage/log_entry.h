@@ -28,8 +28,8 @@ struct CatalogOp {
 };
 
 struct StoredPage {
-    std::uint32_t pgno = 0;  // 1-based SQLite page number
-    std::string stored;      // encodePage() output
+    std::uint32_t pgno = 0; // 1-based SQLite page number
+    std::string stored;     // encodePage() output
 };
 
 struct WriteSet {

@@ -19,6 +19,8 @@
 namespace troupe::storage {
 
 inline constexpr std::size_t kPageSize = 4096;
+// A page is stored compressed only when LZ4 saves at least this many bytes.
+inline constexpr std::size_t kMinSaving = 64;
 
 enum class PageFormat : std::uint8_t { Raw = 0, Lz4 = 1, Zero = 2 };
 

@@ -17,6 +17,12 @@ public:
         m_cv.wait(lock, [&] { return !m_closed; });
         ++m_readers;
     }
+    // For a thread that already holds the gate shared (a second read transaction on the same
+    // thread): waiting here could deadlock against closeAndDrain, so enter even when closed.
+    void enterSharedNested() {
+        std::lock_guard lock(m_mutex);
+        ++m_readers;
+    }
     void leaveShared() {
         std::lock_guard lock(m_mutex);
         if (--m_readers == 0 && m_closed)

@@ -45,8 +45,10 @@ public:
     // Queues `entry`. After stop() the completion runs at once with ShuttingDown.
     void submit(LogEntry entry, bool forceSync, Completion done);
 
-    // Applies entries in the calling thread, in one transaction (recovery, tests).
-    Status applyNow(const std::vector<const LogEntry*>& entries, bool forceSync);
+    // Applies entries in the calling thread, in one transaction (recovery, tests). `extra`, when
+    // set, runs in the same transaction after the entries (recovery records `applied` there).
+    Status applyNow(const std::vector<const LogEntry*>& entries, bool forceSync,
+                    const std::function<Status(MDB_txn*)>& extra = {});
 
 private:
     struct Pending {
@@ -56,6 +58,7 @@ private:
     };
     void run();
     Status applyBatch(std::deque<Pending>& batch);
+    void syncNow(); // writer thread: flush commits made with MDB_NOSYNC
 
     Environment& m_env;
     WriterOptions m_options;
@@ -70,7 +73,7 @@ private:
     bool m_stopping = false;
     std::thread m_thread;
     std::chrono::steady_clock::time_point m_lastSync; // writer thread only
-    bool m_dirty = false;                              // writer thread only: unsynced commits
+    bool m_dirty = false;                             // writer thread only: unsynced commits
 };
 
 // Log: where the executor sends committed write sets (DESIGN §4). The single-node LocalLog
