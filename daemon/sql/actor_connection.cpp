@@ -93,7 +93,8 @@ Result<std::unique_ptr<ActorConnection>> ActorConnection::open(ActorVfs& vfs, st
                               "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
                               std::to_string(pageCacheKiB) + ";";
     TROUPE_RETURN_IF_ERROR(conn->exec(setup.c_str()));
-    sqlite3_limit(conn->m_db, SQLITE_LIMIT_ATTACHED, 0);
+    // VACUUM needs one attached slot; the authorizer refuses ATTACH from SQL.
+    sqlite3_limit(conn->m_db, SQLITE_LIMIT_ATTACHED, 1);
     sqlite3_set_authorizer(conn->m_db, &ActorConnection::authorize, conn.get());
     return conn;
 }
@@ -167,8 +168,11 @@ Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<
         const char* tail = nullptr;
         int rc = sqlite3_prepare_v3(m_db, cursor, int(end - cursor), 0, &guard.stmt, &tail);
         const std::string_view text(cursor, std::size_t((tail ? tail : end) - cursor));
-        if (rc != SQLITE_OK)
-            return sqlError(rc, text);
+        if (rc != SQLITE_OK) {
+            // The tail is not reliable after a failed prepare: quote the rest of the request.
+            std::string_view rest(cursor, std::size_t(end - cursor));
+            return sqlError(rc, rest.substr(0, 300));
+        }
         cursor = tail ? tail : end;
         if (!guard.stmt)
             continue; // whitespace or a comment
