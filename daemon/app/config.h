@@ -1,0 +1,95 @@
+#pragma once
+
+// troupe-server's configuration: defaults, the troupe.conf TOML file and command-line flags
+// (flags override the file, the file overrides the defaults), validated into one Config value.
+// Everything here is a pure function of its inputs (the file named by --config is read, nothing
+// else is touched), so tests call it without starting anything. Any thread.
+//
+// Every option is documented with its default in resources/troupe.conf and
+// resources/docs/configuration.md; keep the three in step.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "sql/engine.h"
+#include "storage/environment.h"
+
+namespace troupe::app {
+
+struct Config {
+    std::filesystem::path dataDir; // defaultConfig(): platform::defaultDataDir()
+
+    std::string listenAddress = "127.0.0.1"; // every listener binds here (IPv4 or IPv6 literal)
+    std::uint16_t thriftPort = 33306;
+    std::uint16_t mysqlPort = 33307;
+    std::uint16_t nodePort = 44380;
+    std::uint16_t httpPort = 33380;
+
+    storage::FsyncMode fsync = storage::FsyncMode::Always;
+    std::chrono::milliseconds fsyncInterval{1000}; // for FsyncMode::Interval
+    std::uint64_t initialMapSize = 256ull << 20;   // bytes
+    std::uint64_t maxMapSize = 0;                  // bytes; 0 = unlimited
+
+    std::size_t maxOpenActors = 1024;
+    std::uint64_t pageCacheSize = 512ull << 10; // bytes per open actor
+    unsigned executorThreads = 0;               // 0 = number of cores (at least 2)
+
+    std::string logLevel = "info";
+    std::filesystem::path logFile; // empty = stderr
+
+    std::filesystem::path configFile; // the file that was read; empty if none
+
+    bool operator==(const Config&) const = default;
+};
+
+// The built-in defaults (with the platform's data directory).
+Config defaultConfig();
+
+// "256MiB", "1GiB", "512KiB", "4096", "64 MB" -> bytes. Units are binary (K/KiB/KB = 1024, M,
+// G, T likewise), case-insensitive; a plain number is bytes. Error text says what is accepted.
+Result<std::uint64_t> parseSize(std::string_view text);
+// "1s", "250ms", "2min", "1h", or a plain number of milliseconds.
+Result<std::chrono::milliseconds> parseDuration(std::string_view text);
+// The shortest exact form: 268435456 -> "256MiB", 1000 -> "1000B".
+std::string formatSize(std::uint64_t bytes);
+std::string formatDuration(std::chrono::milliseconds d);
+std::string_view fsyncModeName(storage::FsyncMode mode);
+
+// Applies the TOML document `text` on top of `config`. `sourceName` names the document in
+// errors ("troupe.conf:7: storage.fsync: ..."); relative paths in it resolve against `baseDir`.
+// Unknown keys, wrong types and bad values are errors (InvalidArgument) naming key and line.
+Status applyConfigText(std::string_view text, const std::string& sourceName,
+                       const std::filesystem::path& baseDir, Config& config);
+
+// Cross-option checks (max map size >= initial map size, ...).
+Status validateConfig(const Config& config);
+
+// The configuration as a TOML document that applyConfigText() accepts (--check-config).
+std::string renderConfig(const Config& config);
+
+// The engine's options for this configuration (metrics go to MetricsRegistry::global()).
+sql::EngineOptions toEngineOptions(const Config& config);
+
+// What main() should do after reading the command line.
+struct CommandLine {
+    enum class Action {
+        Run,  // start the server with `config`
+        Exit, // print `message` (stdout if exitCode is 0, else stderr) and exit with exitCode
+    };
+    Action action = Action::Run;
+    int exitCode = 0; // 0 for --help/--version/--check-config, 2 for any error
+    std::string message;
+    Config config;
+};
+
+// Parses the arguments (args[0] is the program name), reads the --config file if given, applies
+// flags over it and validates. Never throws, never exits.
+CommandLine parseCommandLine(const std::vector<std::string>& args,
+                             const Config& defaults = defaultConfig());
+
+} // namespace troupe::app

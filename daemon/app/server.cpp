@@ -1,0 +1,183 @@
+#include "app/server.h"
+
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include <asio.hpp>
+
+#include "app/platform/platform.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "http/http_server.h"
+#include "http/status_endpoints.h"
+#include "sql/engine.h"
+
+namespace troupe::app {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> logger() {
+    return log::get("app");
+}
+
+std::string hostPort(const std::string& address, std::uint16_t port) {
+    bool v6 = address.find(':') != std::string::npos;
+    return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+void notify(std::string_view state) {
+    if (Status s = platform::notifyServiceManager(state); !s)
+        logger()->warn("service manager notification {} failed: {}", state, s.message());
+}
+
+} // namespace
+
+struct Server::Parts {
+    std::unique_ptr<platform::DataDirLock> lock;
+    asio::io_context io;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::thread ioThread;
+    std::unique_ptr<http::HttpServer> http;
+    std::unique_ptr<sql::Engine> engine;
+    std::optional<asio::steady_timer> watchdog;
+    std::chrono::microseconds watchdogPeriod{0};
+
+    void kickWatchdog() {
+        notify("WATCHDOG=1");
+        watchdog->expires_after(watchdogPeriod);
+        watchdog->async_wait([this](const asio::error_code& ec) {
+            if (!ec)
+                kickWatchdog();
+        });
+    }
+};
+
+Server::Server(Config config) : m_config(std::move(config)) {}
+
+Server::~Server() = default;
+
+void Server::requestStop(std::string_view reason) {
+    std::lock_guard lock(m_mutex);
+    if (m_stopRequested) {
+        logger()->warn("{}: shutdown already in progress", reason);
+        return;
+    }
+    m_stopRequested = true;
+    m_stopReason = std::string(reason);
+    m_stopCv.notify_all();
+}
+
+void Server::waitForStop() {
+    std::unique_lock lock(m_mutex);
+    m_stopCv.wait(lock, [this] { return m_stopRequested; });
+}
+
+int Server::run() {
+    const Config& c = m_config;
+    MetricsRegistry& metrics = MetricsRegistry::global();
+    metrics.gauge("troupe_up", "1 while troupe-server runs").set(1);
+    metrics.gauge("troupe_process_start_time_seconds", "Start time of the process, Unix seconds")
+        .set(std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count());
+    Gauge& readyGauge = metrics.gauge("troupe_ready", "1 while the node serves requests");
+    readyGauge.set(0);
+
+    logger()->info("troupe-server {} starting: pid {}, data directory {}, config {}",
+                   TROUPE_VERSION, platform::currentProcessId(), c.dataDir.string(),
+                   c.configFile.empty() ? std::string("(none)") : c.configFile.string());
+
+    Parts parts;
+    Result<std::unique_ptr<platform::DataDirLock>> lock = platform::DataDirLock::acquire(c.dataDir);
+    if (!lock)
+        return fail(lock.status().message(), parts);
+    parts.lock = std::move(*lock);
+
+    parts.work.emplace(parts.io.get_executor());
+    parts.ioThread = std::thread([&parts] { parts.io.run(); });
+
+    http::HttpServerOptions httpOptions;
+    httpOptions.address = c.listenAddress;
+    httpOptions.port = c.httpPort;
+    http::StatusSource source;
+    source.ready = [this] { return m_ready.load(); };
+    source.metrics = [&metrics] { return metrics.renderPrometheus(); };
+    parts.http = std::make_unique<http::HttpServer>(parts.io, httpOptions,
+                                                    http::makeStatusHandler(std::move(source)));
+    if (Status s = parts.http->start(); !s)
+        return fail(s.message(), parts);
+
+    notify("STATUS=opening storage and recovering");
+    auto opened = std::chrono::steady_clock::now();
+    Result<std::unique_ptr<sql::Engine>> engine = sql::Engine::open(toEngineOptions(c));
+    if (!engine)
+        return fail("cannot open data directory " + c.dataDir.string() + ": " +
+                        engine.status().message(),
+                    parts);
+    parts.engine = std::move(*engine);
+    auto openMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - opened)
+                      .count();
+
+    m_ready = true;
+    readyGauge.set(1);
+    notify("READY=1");
+    notify("STATUS=serving");
+    logger()->info("storage open in {} ms; listening on http://{} (/health /ready /metrics); "
+                   "Thrift {}, MySQL {} and node {} are not served by this build yet",
+                   openMs, hostPort(c.listenAddress, parts.http->port()), c.thriftPort, c.mysqlPort,
+                   c.nodePort);
+    if (auto period = platform::watchdogInterval()) {
+        parts.watchdogPeriod = *period / 2;
+        parts.watchdog.emplace(parts.io);
+        asio::post(parts.io, [&parts] { parts.kickWatchdog(); });
+    }
+
+    waitForStop();
+    shutdown(parts);
+    return 0;
+}
+
+int Server::fail(const std::string& message, Parts& parts) {
+    logger()->critical("{}", message);
+    if (!m_config.logFile.empty())
+        std::cerr << "troupe-server: " << message << std::endl;
+    shutdown(parts);
+    return 1;
+}
+
+void Server::shutdown(Parts& parts) {
+    std::string reason;
+    {
+        std::lock_guard lock(m_mutex);
+        reason = m_stopRequested ? m_stopReason : std::string("start failed");
+    }
+    bool wasReady = m_ready.exchange(false);
+    MetricsRegistry::global().gauge("troupe_ready", "1 while the node serves requests").set(0);
+    if (wasReady) {
+        logger()->info("shutting down ({})", reason);
+        notify("STOPPING=1");
+    }
+    auto started = std::chrono::steady_clock::now();
+    if (parts.http)
+        parts.http->stopAndWait(); // no new requests; in-flight ones answered
+    if (parts.engine) {
+        parts.engine->shutdown(); // flush, close LMDB
+        parts.engine.reset();
+    }
+    if (parts.watchdog)
+        asio::post(parts.io, [&parts] { parts.watchdog->cancel(); });
+    parts.work.reset();
+    if (parts.ioThread.joinable())
+        parts.ioThread.join();
+    parts.http.reset();
+    parts.lock.reset();
+    if (wasReady)
+        logger()->info("stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - started)
+                                               .count());
+}
+
+} // namespace troupe::app
