@@ -57,6 +57,8 @@ public:
     static Result<std::uint64_t> maxActorId(const Environment& env, MDB_txn* txn);
 
     // Writer side, inside a write transaction.
+    // Creates or replaces a record. A new record bumps the counts of its type and the total;
+    // replacing one with a different id frees the old id's pages. Raises maxActorId if needed.
     static Status put(const Environment& env, MDB_txn* txn, const ActorRecord& record);
     // Removes the record and every page of the actor. NotFound if it does not exist.
     static Status remove(const Environment& env, MDB_txn* txn, std::string_view type,
