@@ -10,6 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include "core/bytes.h"
 #include "core/log.h"
 
@@ -19,6 +24,9 @@ namespace {
 
 constexpr std::uint32_t kFormatVersion = 1;
 constexpr std::string_view kFormatVersionKey = "format_version";
+// Free space below which a short write counts as a full disk (LMDB writes up to a few MiB of
+// pages at once, so after a short write this little is left).
+constexpr std::uint64_t kFullMargin = 16ull << 20;
 
 // Set by fromMdb() when it sees MDB_MAP_FULL, so that write() can tell a full map (grow and
 // retry) from any other error of the body, which only returns a Status. Writer thread only.
@@ -315,6 +323,9 @@ Status Environment::commitOnce(const std::function<Status(MDB_txn*)>& body, bool
     rc = mdb_txn_commit(txn); // frees txn, also on failure
     if (rc == MDB_MAP_FULL)
         *mapFull = true;
+    if (rc == EIO && looksFull())
+        return Status(ErrorCode::DiskFull, "committing write transaction: short write to the "
+                                           "data file (disk full or file size limit reached)");
     if (rc != 0)
         return fromMdb(rc, "committing write transaction");
     if (m_options.fsync == FsyncMode::Always) {
@@ -326,6 +337,28 @@ Status Environment::commitOnce(const std::function<Status(MDB_txn*)>& body, bool
         m_fsyncs.fetch_add(1, std::memory_order_relaxed);
     }
     return Status::ok();
+}
+
+bool Environment::looksFull() const {
+    // LMDB reports a short write (what a full disk or RLIMIT_FSIZE produces first) as EIO.
+    // Tell it from a real I/O error by looking at the limits the data file hit.
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(m_env, &fd) == 0 && fstat(fd, &st) == 0) {
+        rlimit limit;
+        if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+            std::uint64_t(st.st_size) + kFullMargin >= std::uint64_t(limit.rlim_cur))
+            return true;
+    }
+    const char* path = nullptr;
+    struct statvfs vfs;
+    if (mdb_env_get_path(m_env, &path) == 0 && path && statvfs(path, &vfs) == 0) {
+        // Root may use the reserved blocks (f_bfree); others only f_bavail.
+        const std::uint64_t avail = std::uint64_t(geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail);
+        if (avail * vfs.f_frsize < kFullMargin)
+            return true;
+    }
+    return false;
 }
 
 Status Environment::grow() {

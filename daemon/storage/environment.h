@@ -108,6 +108,7 @@ private:
     Status grow();
     Status openDatabases();
     Status checkFormatVersion(MDB_txn* txn, bool writable);
+    bool looksFull() const;
     Status commitOnce(const std::function<Status(MDB_txn*)>& body, bool forceSync, bool* mapFull);
 
     MDB_env* m_env = nullptr;
