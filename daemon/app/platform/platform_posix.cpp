@@ -167,6 +167,9 @@ std::string holderPid(int fd) {
 
 Result<std::unique_ptr<DataDirLock>> DataDirLock::acquire(const fs::path& dir) {
     std::error_code ec;
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+        return Status(ErrorCode::IoError,
+                      "data directory " + pathText(dir) + " is not a directory");
     fs::create_directories(dir, ec);
     if (ec)
         return Status(ErrorCode::IoError,

@@ -178,6 +178,8 @@ std::string holderPid(HANDLE file) {
 
 Result<std::unique_ptr<DataDirLock>> DataDirLock::acquire(const fs::path& dir) {
     std::error_code ec;
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+        return Status(ErrorCode::IoError, "data directory " + dir.string() + " is not a directory");
     fs::create_directories(dir, ec);
     if (ec)
         return Status(ErrorCode::IoError,

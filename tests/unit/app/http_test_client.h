@@ -56,8 +56,7 @@ public:
 
     bool connected() const { return m_connected; }
 
-    bool send(std::string_view bytes,
-              std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    bool send(std::string_view bytes, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
         asio::error_code ec;
         bool done = false;
         asio::async_write(m_socket, asio::buffer(bytes.data(), bytes.size()),
@@ -129,12 +128,12 @@ private:
         asio::error_code ec;
         std::size_t n = 0;
         bool done = false;
-        m_socket.async_read_some(asio::buffer(chunk), [&](const asio::error_code& e,
-                                                          std::size_t got) {
-            ec = e;
-            n = got;
-            done = true;
-        });
+        m_socket.async_read_some(asio::buffer(chunk),
+                                 [&](const asio::error_code& e, std::size_t got) {
+                                     ec = e;
+                                     n = got;
+                                     done = true;
+                                 });
         runUntil(done, left);
         if (!done)
             return false;

@@ -222,12 +222,35 @@ file = "/var/log/troupe.log"
         std::string path = writeConf(dir, "data_dir = \"/from/file\"\n[network]\nhttp_port = 1000\n"
                                           "thrift_port = 1001\n[storage]\nfsync = \"off\"\n"
                                           "[log]\nlevel = \"warn\"\n");
-        CommandLine r = parse({"--config", path, "--data-dir", "/from/flag", "--http-port", "2000",
-                               "--fsync=interval", "--log-level", "error", "--listen", "::1",
-                               "--mysql-port", "2002", "--node-port", "2003", "--log-file",
-                               "/tmp/x.log", "--fsync-interval", "5s", "--initial-map-size",
-                               "512MiB", "--max-map-size", "1GiB", "--max-open-actors", "7",
-                               "--page-cache", "1MiB", "--executor-threads", "4"});
+        CommandLine r = parse({"--config",
+                               path,
+                               "--data-dir",
+                               "/from/flag",
+                               "--http-port",
+                               "2000",
+                               "--fsync=interval",
+                               "--log-level",
+                               "error",
+                               "--listen",
+                               "::1",
+                               "--mysql-port",
+                               "2002",
+                               "--node-port",
+                               "2003",
+                               "--log-file",
+                               "/tmp/x.log",
+                               "--fsync-interval",
+                               "5s",
+                               "--initial-map-size",
+                               "512MiB",
+                               "--max-map-size",
+                               "1GiB",
+                               "--max-open-actors",
+                               "7",
+                               "--page-cache",
+                               "1MiB",
+                               "--executor-threads",
+                               "4"});
         QVERIFY2(r.action == CommandLine::Action::Run, r.message.c_str());
         const Config& c = r.config;
         QCOMPARE(c.dataDir.string(), std::string("/from/flag"));
@@ -366,8 +389,8 @@ file = "/var/log/troupe.log"
                                   << "--fsync-interval: expected a duration";
         QTest::newRow("count") << QStringList{"--max-open-actors", "-3"}
                                << "--max-open-actors: expected an integer from 1 to 10000000";
-        QTest::newRow("empty data dir") << QStringList{"--data-dir", ""}
-                                        << "--data-dir: must not be empty";
+        QTest::newRow("empty data dir")
+            << QStringList{"--data-dir", ""} << "--data-dir: must not be empty";
         QTest::newRow("missing config file") << QStringList{"--config", "/nonexistent/t.conf"}
                                              << "cannot read config file /nonexistent/t.conf";
     }
@@ -388,9 +411,9 @@ file = "/var/log/troupe.log"
         CommandLine help = parse({"--help"});
         QVERIFY(help.action == CommandLine::Action::Exit);
         QCOMPARE(help.exitCode, 0);
-        for (const char* flag : {"--config", "--data-dir", "--listen", "--thrift-port",
-                                 "--mysql-port", "--node-port", "--http-port", "--log-level",
-                                 "--log-file", "--fsync", "--version", "--check-config"})
+        for (const char* flag :
+             {"--config", "--data-dir", "--listen", "--thrift-port", "--mysql-port", "--node-port",
+              "--http-port", "--log-level", "--log-file", "--fsync", "--version", "--check-config"})
             QVERIFY2(help.message.find(flag) != std::string::npos, flag);
 
         CommandLine version = parse({"--version"});
@@ -471,11 +494,11 @@ file = "/var/log/troupe.log"
         QVERIFY(!doc.empty());
         for (const std::string& key : renderedKeys())
             QVERIFY2(doc.find("`" + key + "`") != std::string::npos, key.c_str());
-        for (const char* flag : {"--config", "--data-dir", "--listen", "--thrift-port",
-                                 "--mysql-port", "--node-port", "--http-port", "--fsync",
-                                 "--fsync-interval", "--initial-map-size", "--max-map-size",
-                                 "--max-open-actors", "--page-cache", "--executor-threads",
-                                 "--log-level", "--log-file", "--check-config", "--version"})
+        for (const char* flag :
+             {"--config", "--data-dir", "--listen", "--thrift-port", "--mysql-port", "--node-port",
+              "--http-port", "--fsync", "--fsync-interval", "--initial-map-size", "--max-map-size",
+              "--max-open-actors", "--page-cache", "--executor-threads", "--log-level",
+              "--log-file", "--check-config", "--version"})
             QVERIFY2(doc.find(flag) != std::string::npos, flag);
     }
 };

@@ -58,8 +58,7 @@ std::string get(std::string_view path, std::string_view extra = {}) {
     return "GET " + std::string(path) + " HTTP/1.1\r\nHost: x\r\n" + std::string(extra) + "\r\n";
 }
 
-template <typename F>
-bool pollUntil(F condition, std::chrono::milliseconds timeout = 5s) {
+template <typename F> bool pollUntil(F condition, std::chrono::milliseconds timeout = 5s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!condition()) {
         if (std::chrono::steady_clock::now() > deadline)
@@ -84,34 +83,34 @@ private slots:
         QTest::newRow("simple") << QByteArray("GET /health HTTP/1.1\r\nHost: a\r\n\r\n")
                                 << S::Complete << 0;
         QTest::newRow("bare LF") << QByteArray("GET / HTTP/1.1\nHost: a\n\n") << S::Complete << 0;
-        QTest::newRow("leading CRLF") << QByteArray("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
-                                      << S::Complete << 0;
-        QTest::newRow("http/1.0 no host") << QByteArray("GET / HTTP/1.0\r\n\r\n") << S::Complete
-                                          << 0;
+        QTest::newRow("leading CRLF")
+            << QByteArray("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n") << S::Complete << 0;
+        QTest::newRow("http/1.0 no host")
+            << QByteArray("GET / HTTP/1.0\r\n\r\n") << S::Complete << 0;
         QTest::newRow("partial line") << QByteArray("GET /hea") << S::NeedMore << 0;
-        QTest::newRow("partial head") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n")
-                                      << S::NeedMore << 0;
+        QTest::newRow("partial head")
+            << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n") << S::NeedMore << 0;
         QTest::newRow("partial body")
             << QByteArray("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab")
             << S::NeedMore << 0;
         QTest::newRow("garbage") << QByteArray("hello\r\n\r\n") << S::Error << 400;
-        QTest::newRow("two spaces") << QByteArray("GET  / HTTP/1.1\r\nHost: a\r\n\r\n")
-                                    << S::Error << 400;
-        QTest::newRow("bad version") << QByteArray("GET / HTTX/1.1\r\nHost: a\r\n\r\n")
-                                     << S::Error << 400;
+        QTest::newRow("two spaces")
+            << QByteArray("GET  / HTTP/1.1\r\nHost: a\r\n\r\n") << S::Error << 400;
+        QTest::newRow("bad version")
+            << QByteArray("GET / HTTX/1.1\r\nHost: a\r\n\r\n") << S::Error << 400;
         QTest::newRow("http/2") << QByteArray("GET / HTTP/2.0\r\nHost: a\r\n\r\n") << S::Error
                                 << 505;
         QTest::newRow("no host") << QByteArray("GET / HTTP/1.1\r\n\r\n") << S::Error << 400;
-        QTest::newRow("two hosts") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
-                                   << S::Error << 400;
+        QTest::newRow("two hosts")
+            << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") << S::Error << 400;
         QTest::newRow("obs-fold") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\n x\r\n\r\n")
                                   << S::Error << 400;
         QTest::newRow("space before colon")
             << QByteArray("GET / HTTP/1.1\r\nHost : a\r\n\r\n") << S::Error << 400;
         QTest::newRow("no colon") << QByteArray("GET / HTTP/1.1\r\nHost a\r\n\r\n") << S::Error
                                   << 400;
-        QTest::newRow("bad target") << QByteArray("GET health HTTP/1.1\r\nHost: a\r\n\r\n")
-                                    << S::Error << 400;
+        QTest::newRow("bad target")
+            << QByteArray("GET health HTTP/1.1\r\nHost: a\r\n\r\n") << S::Error << 400;
         QTest::newRow("chunked")
             << QByteArray("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
             << S::Error << 501;
@@ -126,14 +125,14 @@ private slots:
                           "2\r\n\r\nab")
             << S::Error << 400;
         QTest::newRow("body too large")
-            << QByteArray("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9000\r\n\r\n")
-            << S::Error << 413;
+            << QByteArray("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9000\r\n\r\n") << S::Error
+            << 413;
         QTest::newRow("head too large")
             << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nX: " + QByteArray(9000, 'x') + "\r\n\r\n")
             << S::Error << 431;
         QTest::newRow("head too large, incomplete")
-            << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nX: " + QByteArray(9000, 'x'))
-            << S::Error << 431;
+            << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nX: " + QByteArray(9000, 'x')) << S::Error
+            << 431;
         QTest::newRow("request line too long")
             << QByteArray("GET /" + QByteArray(9000, 'a')) << S::Error << 414;
         QTest::newRow("control char in value")
@@ -263,8 +262,8 @@ private slots:
     void oversizedRequestIsRejected() {
         ServerFixture f;
         HttpTestClient c(f.port());
-        std::string big = "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'b') +
-                          "\r\n\r\n";
+        std::string big =
+            "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'b') + "\r\n\r\n";
         QVERIFY(c.send(big));
         auto r = c.readResponse();
         QVERIFY(r); // the answer arrives despite the unread rest: lingering close

@@ -61,8 +61,7 @@ private:
     bool m_bound = false;
 };
 
-template <typename F>
-bool pollUntil(F condition, std::chrono::milliseconds timeout = 5s) {
+template <typename F> bool pollUntil(F condition, std::chrono::milliseconds timeout = 5s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!condition()) {
         if (std::chrono::steady_clock::now() > deadline)
