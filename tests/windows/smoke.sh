@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Windows smoke test: runs the cross-built troupe-server.exe under Wine on a fresh data directory
+# with free loopback ports, and checks with the Linux curl that /health and /ready answer 200
+# over 127.0.0.1 -- a Linux client talking to the Windows daemon. Then stops the server (Ctrl+C
+# as Wine delivers it, forcibly if that does not end it within the grace period) and cleans up.
+#
+#   tests/windows/smoke.sh path/to/troupe-server.exe
+#
+# The Wine prefix is created once and reused: $TROUPE_WINEPREFIX, default "wine-prefix" next to
+# the dependency prefix ($TROUPE_WINDOWS_PREFIX, default $HOME/.cache/troupe/windows-deps), so
+# ~/.cache/troupe/wine-prefix. Runs that share a prefix take turns (flock). Every wine command
+# runs alone, with a timeout, stdin from /dev/null and its output in a file (WINDOWS.md).
+# TROUPE_SMOKE_KEEP=1 keeps the work directory (data, logs) for inspection.
+set -Eeuo pipefail
+trap 'echo "smoke.sh: error: line $LINENO failed: $BASH_COMMAND" >&2' ERR
+
+die() {
+    echo "smoke.sh: FAIL: $*" >&2
+    exit 1
+}
+say() { echo "smoke.sh: $*"; }
+
+[ $# -eq 1 ] || die "usage: $0 path/to/troupe-server.exe"
+[ -f "$1" ] || die "no such file: $1"
+exe=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+for tool in wine wineserver curl timeout flock; do
+    command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found (installers/dev/install-deps.sh --windows)"
+done
+
+deps_prefix=${TROUPE_WINDOWS_PREFIX:-${HOME}/.cache/troupe/windows-deps}
+export WINEPREFIX=${TROUPE_WINEPREFIX:-$(dirname "$deps_prefix")/wine-prefix}
+export WINEARCH=win64
+export WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml=" # no Mono/Gecko install dialogs
+unset DISPLAY WAYLAND_DISPLAY             # no windows, ever
+
+start_time=$SECONDS
+work=$(mktemp -d "${TMPDIR:-/tmp}/troupe-winsmoke.XXXXXX")
+log=$work/server.log
+server_pid=
+passed=0
+wineserver_started=0
+
+# wine_cmd NAME SECONDS CMD...: one Wine command, alone, bounded, output in $work/NAME.log.
+wine_cmd() {
+    local name=$1 seconds=$2
+    shift 2
+    timeout --kill-after=10 "$seconds" "$@" </dev/null >"$work/$name.log" 2>&1
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -KILL "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+    fi
+    # Ends every Wine process of this prefix (ours: the prefix is locked) and the wineserver.
+    [ "$wineserver_started" = 1 ] && wine_cmd wineserver-kill 30 wineserver -k
+    if [ "$passed" != 1 ] && [ -f "$log" ]; then
+        echo "----- troupe-server log ($log) -----" >&2
+        tail -n 200 "$log" >&2
+        echo "----- end of log -----" >&2
+    fi
+    if [ "${TROUPE_SMOKE_KEEP:-0}" = 1 ]; then
+        echo "smoke.sh: kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+
+# --- the Wine prefix: created once, then reused ------------------------------------------------
+mkdir -p "$(dirname "$WINEPREFIX")"
+exec 9>"$WINEPREFIX.lock"
+flock -w 900 9 || die "another smoke test has held $WINEPREFIX.lock for 15 minutes"
+if [ ! -f "$WINEPREFIX/.troupe-ready" ]; then
+    say "creating the Wine prefix $WINEPREFIX (once)"
+    rm -rf "$WINEPREFIX"
+    wineserver_started=1
+    wine_cmd wineboot 300 wine wineboot --init || {
+        cat "$work/wineboot.log" >&2
+        die "wineboot --init failed for $WINEPREFIX"
+    }
+    wine_cmd wineserver-wait 120 wineserver -w || true
+    [ -f "$WINEPREFIX/system.reg" ] || die "wineboot left no registry in $WINEPREFIX"
+    touch "$WINEPREFIX/.troupe-ready"
+fi
+# A persistent wineserver for this prefix, so that Wine start-up is paid once and the server's
+# process does not race a wineserver that is shutting down.
+wineserver_started=1
+wine_cmd wineserver-start 60 wineserver -p || die "wineserver -p failed (see $work/wineserver-start.log)"
+
+# --- free loopback ports -----------------------------------------------------------------------
+# Random ports below Linux's ephemeral range that nothing answers on.
+declare -A taken=()
+free_port() {
+    local p i
+    for ((i = 0; i < 200; i++)); do
+        p=$((20000 + RANDOM % 12000))
+        [ -n "${taken[$p]:-}" ] && continue
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            taken[$p]=1
+            echo "$p"
+            return 0
+        fi
+    done
+    die "found no free port on 127.0.0.1"
+}
+http_port=$(free_port)
+thrift_port=$(free_port)
+mysql_port=$(free_port)
+node_port=$(free_port)
+
+# --- run the server ----------------------------------------------------------------------------
+# The data directory as Windows sees it: Wine maps drive Z: to /.
+data_dir=$work/data
+win_data_dir="Z:${data_dir//\//\\}"
+say "starting $(basename "$exe") under Wine: data $win_data_dir, http $http_port," \
+    "thrift $thrift_port, mysql $mysql_port, node $node_port"
+cd "$work"
+timeout --kill-after=10 600 wine "$exe" --data-dir "$win_data_dir" --listen 127.0.0.1 \
+    --http-port "$http_port" --thrift-port "$thrift_port" --mysql-port "$mysql_port" \
+    --node-port "$node_port" </dev/null >"$log" 2>&1 &
+server_pid=$!
+
+# poll PATH SECONDS: wait for 200 from http://127.0.0.1:$http_port/PATH, or fail.
+poll() {
+    local path=$1 deadline=$((SECONDS + $2)) code
+    while :; do
+        kill -0 "$server_pid" 2>/dev/null || {
+            wait "$server_pid" && code=0 || code=$?
+            server_pid=
+            die "troupe-server exited (status $code) before /$path answered 200"
+        }
+        code=$(curl -s -o "$work/$path.body" -w '%{http_code}' --max-time 5 \
+            "http://127.0.0.1:$http_port/$path" || true)
+        [ "$code" = 200 ] && return 0
+        [ "$SECONDS" -lt "$deadline" ] || die "/$path did not answer 200 within $2 s (last status: ${code:-none})"
+        sleep 0.5
+    done
+}
+poll health 120
+say "/health: 200 after $((SECONDS - start_time)) s ($(head -c 200 "$work/health.body" | tr -d '\r\n'))"
+poll ready 60
+say "/ready: 200 ($(head -c 200 "$work/ready.body" | tr -d '\r\n'))"
+curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$http_port/metrics" ||
+    die "/metrics did not answer 200"
+say "/metrics: 200"
+
+# --- stop it -----------------------------------------------------------------------------------
+# SIGINT reaches the Windows process as Ctrl+C (a console control event): the server's own
+# shutdown path. If it does not end in time, the forced path (TerminateProcess) in cleanup.
+kill -INT "$server_pid" 2>/dev/null || true
+deadline=$((SECONDS + 30))
+while kill -0 "$server_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
+if kill -0 "$server_pid" 2>/dev/null; then
+    say "note: troupe-server did not stop within 30 s of Ctrl+C; stopping it forcibly"
+else
+    wait "$server_pid" && code=0 || code=$?
+    server_pid=
+    say "troupe-server stopped on Ctrl+C with exit status $code"
+fi
+
+passed=1
+say "PASS in $((SECONDS - start_time)) s"
