@@ -159,6 +159,8 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::pa
         if (ec)
             return Status(codeForErrno(ec.value()), "creating " + where + ": " + ec.message());
     }
+    if (!std::filesystem::exists(dir, ec) && !ec)
+        return Status(ErrorCode::NotFound, where + " does not exist");
     if (!std::filesystem::is_directory(dir, ec))
         return Status(ec ? codeForErrno(ec.value()) : ErrorCode::IoError,
                       where + " is not a directory" + (ec ? ": " + ec.message() : ""));

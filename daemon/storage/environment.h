@@ -53,6 +53,8 @@ struct Databases {
 class Environment;
 
 // A read-only snapshot; move-only; aborts on destruction. Holds the ResizeGate shared.
+// End it on the thread that began it (the gate counts nested snapshots per thread, so that a
+// thread holding one can open another while the writer waits to grow the map).
 class ReadTxn {
 public:
     ReadTxn() = default;

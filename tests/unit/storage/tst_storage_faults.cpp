@@ -372,7 +372,7 @@ private slots:
         // A directory that does not exist is not created in read-only mode.
         Result<std::unique_ptr<Environment>> missing =
             Environment::open((path + "-missing").toStdString(), options);
-        QVERIFY(!missing.isOk());
+        QCOMPARE(missing.status().code(), ErrorCode::NotFound);
     }
 
     // A read-only bind mount in a private mount namespace of a forked child (root ignores file
