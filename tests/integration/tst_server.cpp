@@ -49,8 +49,10 @@ Ports freePorts() {
     return {p[0], p[1], p[2], p[3]};
 }
 
+// TROUPE_SERVER (set by CTest), else the binary of this build tree, for runs by hand.
 QString serverBinary() {
-    return qEnvironmentVariable("TROUPE_SERVER");
+    QString fromEnv = qEnvironmentVariable("TROUPE_SERVER");
+    return fromEnv.isEmpty() ? QStringLiteral(TROUPE_SERVER_BUILT) : fromEnv;
 }
 
 // One troupe-server process with its output captured in files.
@@ -184,8 +186,7 @@ class TestServer : public QObject {
     Q_OBJECT
 private slots:
     void initTestCase() {
-        QVERIFY2(!serverBinary().isEmpty(), "set TROUPE_SERVER to the troupe-server binary");
-        QVERIFY(QFileInfo(serverBinary()).isExecutable());
+        QVERIFY2(QFileInfo(serverBinary()).isExecutable(), qPrintable(serverBinary()));
     }
 
     void healthReadyMetricsAndSigterm() {
@@ -299,8 +300,11 @@ private slots:
         Ports ports = freePorts();
         ServerProcess server(tmp.path(), "server");
         server.setEnv("NOTIFY_SOCKET", QString::fromStdString(name));
+        server.setEnv("WATCHDOG_USEC", "200000"); // expects WATCHDOG=1 every 100 ms
         QVERIFY(server.start(tmp.path() + "/data", ports));
         QVERIFY2(receiver.waitFor("READY=1", 20s), server.errorOutput().c_str());
+        QVERIFY(receiver.waitFor("WATCHDOG=1", 5s));
+        QVERIFY(receiver.waitFor("WATCHDOG=1", 5s));
         // READY=1 is sent once the engine is open: /ready agrees.
         auto ready = HttpTestClient::get(ports.http, "/ready");
         QVERIFY(ready);
