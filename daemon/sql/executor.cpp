@@ -51,12 +51,12 @@ public:
 
     // Queues an event; false once the worker has finished (after stop).
     bool post(std::function<void()> event) {
-        {
-            std::lock_guard lock(m_mutex);
-            if (m_closed)
-                return false;
-            m_events.push_back(std::move(event));
-        }
+        // Notify under the lock: once the worker has seen its last event it may be destroyed,
+        // and a notify after unlocking could touch a destroyed condition variable.
+        std::lock_guard lock(m_mutex);
+        if (m_closed)
+            return false;
+        m_events.push_back(std::move(event));
         m_cv.notify_one();
         return true;
     }
