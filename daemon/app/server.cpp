@@ -69,6 +69,11 @@ void Server::requestStop(std::string_view reason) {
     m_stopCv.notify_all();
 }
 
+bool Server::stopRequested() {
+    std::lock_guard lock(m_mutex);
+    return m_stopRequested;
+}
+
 void Server::waitForStop() {
     std::unique_lock lock(m_mutex);
     m_stopCv.wait(lock, [this] { return m_stopRequested; });
@@ -121,14 +126,22 @@ int Server::run() {
                       std::chrono::steady_clock::now() - opened)
                       .count();
 
+    if (stopRequested()) {
+        shutdown(parts); // a signal arrived during recovery: never report ready
+        return 0;
+    }
     m_ready = true;
     readyGauge.set(1);
     notify("READY=1");
     notify("STATUS=serving");
-    logger()->info("storage open in {} ms; listening on http://{} (/health /ready /metrics); "
-                   "Thrift {}, MySQL {} and node {} are not served by this build yet",
-                   openMs, hostPort(c.listenAddress, parts.http->port()), c.thriftPort, c.mysqlPort,
-                   c.nodePort);
+    std::string line = "listening on http://" + hostPort(c.listenAddress, parts.http->port()) +
+                       " (/health /ready /metrics); Thrift " + std::to_string(c.thriftPort) +
+                       ", MySQL " + std::to_string(c.mysqlPort) + " and node " +
+                       std::to_string(c.nodePort) + " are not served by this build yet";
+    logger()->info("storage open in {} ms; {}", openMs, line);
+    // The listen line must reach the console even when the log does not show it.
+    if (!c.logFile.empty() || spdlog::level::from_str(c.logLevel) > spdlog::level::info)
+        std::cout << "troupe-server " TROUPE_VERSION " " << line << std::endl;
     if (auto period = platform::watchdogInterval()) {
         parts.watchdogPeriod = *period / 2;
         parts.watchdog.emplace(parts.io);

@@ -48,6 +48,7 @@ private:
     int fail(const std::string& message, Parts& parts);
     void shutdown(Parts& parts);
     void waitForStop();
+    bool stopRequested();
 
     Config m_config;
     std::atomic<bool> m_ready{false};

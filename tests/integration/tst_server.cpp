@@ -316,6 +316,26 @@ private slots:
         QCOMPARE(server.exitCode(), 0);
     }
 
+    void logFileGetsTheLogAndStdoutTheListenLine() {
+        QTemporaryDir tmp;
+        Ports ports = freePorts();
+        QString logFile = tmp.path() + "/troupe.log";
+        ServerProcess server(tmp.path(), "server");
+        QVERIFY(server.start(tmp.path() + "/data", ports,
+                             {"--log-file", logFile, "--log-level", "debug"}));
+        QVERIFY2(server.waitReady(), server.errorOutput().c_str());
+        std::string listen = "listening on http://127.0.0.1:" + std::to_string(ports.http);
+        QVERIFY2(contains(server.standardOutput(), listen), server.standardOutput().c_str());
+        server.signal(SIGTERM);
+        QVERIFY(server.waitExit());
+        QCOMPARE(server.exitCode(), 0);
+        std::ifstream in(logFile.toStdString());
+        std::string log((std::istreambuf_iterator<char>(in)), {});
+        QVERIFY2(contains(log, listen), log.c_str());
+        QVERIFY(contains(log, "shutting down (SIGTERM)"));
+        QVERIFY2(server.errorOutput().empty(), server.errorOutput().c_str());
+    }
+
     void busyPortFailsClearly() {
         asio::io_context io;
         asio::ip::tcp::acceptor blocker(

@@ -40,6 +40,7 @@ public:
         server->stopAndWait();
         m_work.reset();
         m_thread.join();
+        server.reset(); // before m_io, which is declared after it
     }
     std::uint16_t port() const { return server->port(); }
 
