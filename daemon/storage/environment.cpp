@@ -10,11 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
-
+#include "app/platform/disk.h"
 #include "core/bytes.h"
 #include "core/log.h"
 
@@ -45,11 +41,9 @@ int& gateDepth(const ResizeGate* gate) {
 }
 
 ErrorCode codeForErrno(int err) {
-    switch (err) {
-    case ENOSPC:
-    case EFBIG:
-    case EDQUOT:
+    if (app::platform::isOutOfSpaceError(err))
         return ErrorCode::DiskFull;
+    switch (err) {
     case EROFS:
     case EACCES:
     case EPERM:
@@ -187,7 +181,9 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::pa
         flags |= MDB_RDONLY;
     if (options.fsync != FsyncMode::Always)
         flags |= MDB_NOSYNC;
-    rc = mdb_env_open(env->m_env, dir.c_str(), flags, 0644);
+    // LMDB takes a UTF-8 path on every platform (on Windows path::c_str() is wide).
+    rc = mdb_env_open(env->m_env, reinterpret_cast<const char*>(dir.u8string().c_str()), flags,
+                      0644);
     if (rc != 0)
         return fail(rc, "opening LMDB environment in " + where);
     MDB_envinfo info;
@@ -343,24 +339,12 @@ Status Environment::commitOnce(const std::function<Status(MDB_txn*)>& body, bool
 
 bool Environment::looksFull() const {
     // LMDB reports a short write (what a full disk or RLIMIT_FSIZE produces first) as EIO.
-    // Tell it from a real I/O error by looking at the limits the data file hit.
-    mdb_filehandle_t fd;
-    struct stat st;
-    if (mdb_env_get_fd(m_env, &fd) == 0 && fstat(fd, &st) == 0) {
-        rlimit limit;
-        if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
-            std::uint64_t(st.st_size) + kFullMargin >= std::uint64_t(limit.rlim_cur))
-            return true;
-    }
+    // Tell it from a real I/O error by looking at the limits the data file hit (platform code).
     const char* path = nullptr;
-    struct statvfs vfs;
-    if (mdb_env_get_path(m_env, &path) == 0 && path && statvfs(path, &vfs) == 0) {
-        // Root may use the reserved blocks (f_bfree); others only f_bavail.
-        const std::uint64_t avail = std::uint64_t(geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail);
-        if (avail * vfs.f_frsize < kFullMargin)
-            return true;
-    }
-    return false;
+    if (mdb_env_get_path(m_env, &path) != 0 || !path)
+        return false;
+    const std::filesystem::path dir(std::u8string_view(reinterpret_cast<const char8_t*>(path)));
+    return app::platform::diskLooksFull(dir / "data.mdb", kFullMargin);
 }
 
 Status Environment::grow() {
