@@ -81,64 +81,81 @@ void Server::waitForStop() {
 
 int Server::run() {
     const Config& c = m_config;
+    registerMetrics();
+    logger()->info("troupe-server {} starting: pid {}, data directory {}, config {}",
+                   TROUPE_VERSION, platform::currentProcessId(), c.dataDir.string(),
+                   c.configFile.empty() ? std::string("(none)") : c.configFile.string());
+    Parts parts;
+    if (Status s = start(parts); !s)
+        return fail(s.message(), parts);
+    if (stopRequested()) {
+        shutdown(parts); // a signal arrived during recovery: never report ready
+        return 0;
+    }
+    announceReady(parts);
+    waitForStop();
+    shutdown(parts);
+    return 0;
+}
+
+void Server::registerMetrics() {
     MetricsRegistry& metrics = MetricsRegistry::global();
     metrics.gauge("troupe_up", "1 while troupe-server runs").set(1);
     metrics.gauge("troupe_process_start_time_seconds", "Start time of the process, Unix seconds")
         .set(std::chrono::duration_cast<std::chrono::seconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count());
-    Gauge& readyGauge = metrics.gauge("troupe_ready", "1 while the node serves requests");
-    readyGauge.set(0);
+    readyGauge().set(0);
+}
 
-    logger()->info("troupe-server {} starting: pid {}, data directory {}, config {}",
-                   TROUPE_VERSION, platform::currentProcessId(), c.dataDir.string(),
-                   c.configFile.empty() ? std::string("(none)") : c.configFile.string());
+Gauge& Server::readyGauge() {
+    return MetricsRegistry::global().gauge("troupe_ready", "1 while the node serves requests");
+}
 
-    Parts parts;
+Status Server::start(Parts& parts) {
+    const Config& c = m_config;
     Result<std::unique_ptr<platform::DataDirLock>> lock = platform::DataDirLock::acquire(c.dataDir);
     if (!lock)
-        return fail(lock.status().message(), parts);
+        return lock.status();
     parts.lock = std::move(*lock);
 
     parts.work.emplace(parts.io.get_executor());
     parts.ioThread = std::thread([&parts] { parts.io.run(); });
 
+    // HTTP before the engine: /health answers and /ready says 503 during recovery.
     http::HttpServerOptions httpOptions;
     httpOptions.address = c.listenAddress;
     httpOptions.port = c.httpPort;
     http::StatusSource source;
     source.ready = [this] { return m_ready.load(); };
-    source.metrics = [&metrics] { return metrics.renderPrometheus(); };
+    source.metrics = [] { return MetricsRegistry::global().renderPrometheus(); };
     parts.http = std::make_unique<http::HttpServer>(parts.io, httpOptions,
                                                     http::makeStatusHandler(std::move(source)));
-    if (Status s = parts.http->start(); !s)
-        return fail(s.message(), parts);
+    TROUPE_RETURN_IF_ERROR(parts.http->start());
 
     notify("STATUS=opening storage and recovering");
-    auto opened = std::chrono::steady_clock::now();
+    auto opening = std::chrono::steady_clock::now();
     Result<std::unique_ptr<sql::Engine>> engine = sql::Engine::open(toEngineOptions(c));
     if (!engine)
-        return fail("cannot open data directory " + c.dataDir.string() + ": " +
-                        engine.status().message(),
-                    parts);
+        return engine.status().withContext("cannot open data directory " + c.dataDir.string());
     parts.engine = std::move(*engine);
-    auto openMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - opened)
-                      .count();
+    logger()->info("storage open in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - opening)
+                                                .count());
+    return Status::ok();
+}
 
-    if (stopRequested()) {
-        shutdown(parts); // a signal arrived during recovery: never report ready
-        return 0;
-    }
+void Server::announceReady(Parts& parts) {
+    const Config& c = m_config;
     m_ready = true;
-    readyGauge.set(1);
+    readyGauge().set(1);
     notify("READY=1");
     notify("STATUS=serving");
     std::string line = "listening on http://" + hostPort(c.listenAddress, parts.http->port()) +
                        " (/health /ready /metrics); Thrift " + std::to_string(c.thriftPort) +
                        ", MySQL " + std::to_string(c.mysqlPort) + " and node " +
                        std::to_string(c.nodePort) + " are not served by this build yet";
-    logger()->info("storage open in {} ms; {}", openMs, line);
+    logger()->info("{}", line);
     // The listen line must reach the console even when the log does not show it.
     if (!c.logFile.empty() || spdlog::level::from_str(c.logLevel) > spdlog::level::info)
         std::cout << "troupe-server " TROUPE_VERSION " " << line << std::endl;
@@ -147,10 +164,6 @@ int Server::run() {
         parts.watchdog.emplace(parts.io);
         asio::post(parts.io, [&parts] { parts.kickWatchdog(); });
     }
-
-    waitForStop();
-    shutdown(parts);
-    return 0;
 }
 
 int Server::fail(const std::string& message, Parts& parts) {
@@ -168,7 +181,7 @@ void Server::shutdown(Parts& parts) {
         reason = m_stopRequested ? m_stopReason : std::string("start failed");
     }
     bool wasReady = m_ready.exchange(false);
-    MetricsRegistry::global().gauge("troupe_ready", "1 while the node serves requests").set(0);
+    readyGauge().set(0);
     if (wasReady) {
         logger()->info("shutting down ({})", reason);
         notify("STOPPING=1");

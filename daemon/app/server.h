@@ -24,6 +24,8 @@
 #include <string_view>
 
 #include "app/config.h"
+#include "core/metrics.h"
+#include "core/status.h"
 
 namespace troupe::app {
 
@@ -45,6 +47,10 @@ public:
 
 private:
     struct Parts; // everything run() builds, in construction order
+    void registerMetrics();
+    static Gauge& readyGauge();
+    Status start(Parts& parts);
+    void announceReady(Parts& parts);
     int fail(const std::string& message, Parts& parts);
     void shutdown(Parts& parts);
     void waitForStop();

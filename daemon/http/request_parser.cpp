@@ -161,6 +161,45 @@ bool hasToken(std::string_view list, std::string_view token) {
     return false;
 }
 
+// Host, message framing (Content-Length / Transfer-Encoding, RFC 9112 §6) and Connection.
+// Sets req.keepAlive and the body length, or returns the error to answer.
+std::optional<ParseResult> checkFraming(HttpRequest& req, const ParseLimits& limits,
+                                        std::size_t& bodyLength) {
+    int hosts = 0;
+    bool transferEncoding = false;
+    std::optional<std::size_t> contentLength;
+    bool badLength = false;
+    bool close = false;
+    bool keepAliveToken = false;
+    for (const auto& [name, value] : req.headers) {
+        if (equalsIgnoreCase(name, "host")) {
+            ++hosts;
+        } else if (equalsIgnoreCase(name, "transfer-encoding")) {
+            transferEncoding = true;
+        } else if (equalsIgnoreCase(name, "content-length")) {
+            contentLength = parseContentLength(value, contentLength);
+            badLength = badLength || !contentLength;
+        } else if (equalsIgnoreCase(name, "connection")) {
+            close = close || hasToken(value, "close");
+            keepAliveToken = keepAliveToken || hasToken(value, "keep-alive");
+        }
+    }
+    if (hosts > 1 || (hosts == 0 && req.versionMinor >= 1))
+        return error(400, "HTTP/1.1 requires exactly one Host header");
+    if (transferEncoding && (contentLength || badLength))
+        return error(400, "both Transfer-Encoding and Content-Length");
+    if (transferEncoding)
+        return error(501, "Transfer-Encoding is not supported");
+    if (badLength)
+        return error(400, "malformed or conflicting Content-Length");
+    bodyLength = contentLength.value_or(0);
+    if (bodyLength > limits.maxBodyBytes)
+        return error(413,
+                     "request body larger than " + std::to_string(limits.maxBodyBytes) + " bytes");
+    req.keepAlive = req.versionMinor >= 1 ? !close : (keepAliveToken && !close);
+    return std::nullopt;
+}
+
 } // namespace
 
 ParseResult parseRequest(std::string_view data, const ParseLimits& limits) {
@@ -193,42 +232,13 @@ ParseResult parseRequest(std::string_view data, const ParseLimits& limits) {
             return std::move(*e);
     }
 
-    int hosts = 0;
-    bool transferEncoding = false;
-    std::optional<std::size_t> contentLength;
-    bool badLength = false;
-    bool close = false;
-    bool keepAliveToken = false;
-    for (const auto& [name, value] : req.headers) {
-        if (equalsIgnoreCase(name, "host")) {
-            ++hosts;
-        } else if (equalsIgnoreCase(name, "transfer-encoding")) {
-            transferEncoding = true;
-        } else if (equalsIgnoreCase(name, "content-length")) {
-            contentLength = parseContentLength(value, contentLength);
-            badLength = badLength || !contentLength;
-        } else if (equalsIgnoreCase(name, "connection")) {
-            close = close || hasToken(value, "close");
-            keepAliveToken = keepAliveToken || hasToken(value, "keep-alive");
-        }
-    }
-    if (hosts > 1 || (hosts == 0 && req.versionMinor >= 1))
-        return error(400, "HTTP/1.1 requires exactly one Host header");
-    if (transferEncoding && (contentLength || badLength))
-        return error(400, "both Transfer-Encoding and Content-Length");
-    if (transferEncoding)
-        return error(501, "Transfer-Encoding is not supported");
-    if (badLength)
-        return error(400, "malformed or conflicting Content-Length");
-    std::size_t bodyLength = contentLength.value_or(0);
-    if (bodyLength > limits.maxBodyBytes)
-        return error(413,
-                     "request body larger than " + std::to_string(limits.maxBodyBytes) + " bytes");
+    std::size_t bodyLength = 0;
+    if (auto e = checkFraming(req, limits, bodyLength))
+        return std::move(*e);
     if (data.size() - *headEnd < bodyLength)
         return {};
 
     req.body = std::string(data.substr(*headEnd, bodyLength));
-    req.keepAlive = req.versionMinor >= 1 ? !close : (keepAliveToken && !close);
     result.state = State::Complete;
     result.consumed = *headEnd + bodyLength;
     return result;
