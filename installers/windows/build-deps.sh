@@ -20,7 +20,8 @@ trap 'echo "build-deps.sh: error: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-prefix=${TROUPE_WINDOWS_PREFIX:-${HOME}/.cache/troupe/windows-deps}
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)} # CI may run without HOME
+prefix=${TROUPE_WINDOWS_PREFIX:-$home/.cache/troupe/windows-deps}
 jobs=${TROUPE_JOBS:-2}
 triple=x86_64-w64-mingw32
 cc=$triple-gcc-posix

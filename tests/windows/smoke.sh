@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Windows smoke test: runs the cross-built troupe-server.exe under Wine on a fresh data directory
 # with free loopback ports, and checks with the Linux curl that /health and /ready answer 200
-# over 127.0.0.1 -- a Linux client talking to the Windows daemon. Then stops the server (Ctrl+C
-# as Wine delivers it, forcibly if that does not end it within the grace period) and cleans up.
+# over 127.0.0.1 -- a Linux client talking to the Windows daemon; checks that a second server on
+# the same data directory is refused (the Win32 file lock); then stops the server with Ctrl+C (as
+# Wine delivers SIGINT to a console program), expecting a clean exit 0, and cleans up.
 #
 #   tests/windows/smoke.sh path/to/troupe-server.exe
 #
@@ -27,7 +28,8 @@ for tool in wine wineserver curl timeout flock; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found (installers/dev/install-deps.sh --windows)"
 done
 
-deps_prefix=${TROUPE_WINDOWS_PREFIX:-${HOME}/.cache/troupe/windows-deps}
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)} # CI may run without HOME
+deps_prefix=${TROUPE_WINDOWS_PREFIX:-$home/.cache/troupe/windows-deps}
 export WINEPREFIX=${TROUPE_WINEPREFIX:-$(dirname "$deps_prefix")/wine-prefix}
 export WINEARCH=win64
 export WINEDEBUG=-all
@@ -149,19 +151,28 @@ curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$http_port/metrics" ||
     die "/metrics did not answer 200"
 say "/metrics: 200"
 
+# --- a second server on the same data directory must refuse (Win32 file lock) ------------------
+second_port=$(free_port)
+wine_cmd second 120 wine "$exe" --data-dir "$win_data_dir" --listen 127.0.0.1 \
+    --http-port "$second_port" --thrift-port "$(free_port)" --mysql-port "$(free_port)" \
+    --node-port "$(free_port)" && code=0 || code=$?
+if [ "$code" != 1 ] || ! grep -q "in use" "$work/second.log"; then
+    cat "$work/second.log" >&2
+    die "a second troupe-server on the same data directory exited with $code (expected 1, 'in use')"
+fi
+say "second server on the same data directory refused: $(grep -m1 "in use" "$work/second.log" | tr -d '\r')"
+
 # --- stop it -----------------------------------------------------------------------------------
 # SIGINT reaches the Windows process as Ctrl+C (a console control event): the server's own
-# shutdown path. If it does not end in time, the forced path (TerminateProcess) in cleanup.
+# shutdown path, which must end it with status 0. (cleanup() forces anything left.)
 kill -INT "$server_pid" 2>/dev/null || true
 deadline=$((SECONDS + 30))
 while kill -0 "$server_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
-if kill -0 "$server_pid" 2>/dev/null; then
-    say "note: troupe-server did not stop within 30 s of Ctrl+C; stopping it forcibly"
-else
-    wait "$server_pid" && code=0 || code=$?
-    server_pid=
-    say "troupe-server stopped on Ctrl+C with exit status $code"
-fi
+kill -0 "$server_pid" 2>/dev/null && die "troupe-server did not stop within 30 s of Ctrl+C"
+wait "$server_pid" && code=0 || code=$?
+server_pid=
+[ "$code" = 0 ] || die "troupe-server exited with status $code after Ctrl+C (expected 0)"
+say "troupe-server stopped on Ctrl+C with exit status 0"
 
 passed=1
 say "PASS in $((SECONDS - start_time)) s"
