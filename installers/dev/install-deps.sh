@@ -20,7 +20,7 @@ for arg in "$@"; do
     case "$arg" in
     --windows)
         packages+=(g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools
-            binutils-mingw-w64-x86-64 wine tcl dpkg-dev xz-utils)
+            binutils-mingw-w64-x86-64 wine tcl dpkg-dev xz-utils perl make)
         ;;
     --bench) packages+=(time) ;;
     *)
