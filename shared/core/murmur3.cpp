@@ -6,7 +6,9 @@ namespace {
 constexpr std::uint32_t kC1 = 0xcc9e2d51u;
 constexpr std::uint32_t kC2 = 0x1b873593u;
 
-std::uint32_t rotl(std::uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+std::uint32_t rotl(std::uint32_t x, int r) {
+    return (x << r) | (x >> (32 - r));
+}
 
 std::uint32_t scramble(std::uint32_t k) {
     k *= kC1;

@@ -71,11 +71,12 @@ private:
 };
 
 // A value or an error Status.
-template <typename T>
-class [[nodiscard]] Result {
+template <typename T> class [[nodiscard]] Result {
 public:
     Result(T value) : m_value(std::move(value)) {}
-    Result(Status status) : m_value(std::move(status)) { assert(!std::get<Status>(m_value).isOk()); }
+    Result(Status status) : m_value(std::move(status)) {
+        assert(!std::get<Status>(m_value).isOk());
+    }
 
     bool isOk() const { return std::holds_alternative<T>(m_value); }
     explicit operator bool() const { return isOk(); }

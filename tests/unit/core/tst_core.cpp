@@ -51,9 +51,8 @@ private slots:
         QTest::newRow("abc") << QByteArray("abc") << 0u << 0xB3DD93FAu;
         QTest::newRow("abcd") << QByteArray("abcd") << 0u << 0x43ED676Au;
         QTest::newRow("aaaa seed 9747b28c") << QByteArray("aaaa") << 0x9747b28cu << 0x5A97808Au;
-        QTest::newRow("quick fox")
-            << QByteArray("The quick brown fox jumps over the lazy dog") << 0x9747b28cu
-            << 0x2FA826CDu;
+        QTest::newRow("quick fox") << QByteArray("The quick brown fox jumps over the lazy dog")
+                                   << 0x9747b28cu << 0x2FA826CDu;
     }
     void murmur3() {
         QFETCH(QByteArray, key);
