@@ -450,18 +450,6 @@ std::string formatDuration(std::chrono::milliseconds d) {
     return std::to_string(ms) + "ms";
 }
 
-std::string_view fsyncModeName(storage::FsyncMode mode) {
-    switch (mode) {
-    case storage::FsyncMode::Always:
-        return "always";
-    case storage::FsyncMode::Interval:
-        return "interval";
-    case storage::FsyncMode::Off:
-        return "off";
-    }
-    return "always";
-}
-
 Status applyConfigText(std::string_view text, const std::string& sourceName,
                        const fs::path& baseDir, Config& config) {
     toml::table root;
@@ -530,7 +518,7 @@ std::string renderConfig(const Config& c) {
         << "node_port = " << c.nodePort << "\n"
         << "http_port = " << c.httpPort << "\n\n";
     out << "[storage]\n"
-        << "fsync = " << escapeToml(fsyncModeName(c.fsync)) << "\n"
+        << "fsync = " << escapeToml(storage::fsyncModeName(c.fsync)) << "\n"
         << "fsync_interval = " << escapeToml(formatDuration(c.fsyncInterval)) << "\n"
         << "initial_map_size = " << escapeToml(formatSize(c.initialMapSize)) << "\n"
         << "max_map_size = "

@@ -58,7 +58,6 @@ Result<std::chrono::milliseconds> parseDuration(std::string_view text);
 // The shortest exact form: 268435456 -> "256MiB", 1000 -> "1000B".
 std::string formatSize(std::uint64_t bytes);
 std::string formatDuration(std::chrono::milliseconds d);
-std::string_view fsyncModeName(storage::FsyncMode mode);
 
 // Applies the TOML document `text` on top of `config`. `sourceName` names the document in
 // errors ("troupe.conf:7: storage.fsync: ..."); relative paths in it resolve against `baseDir`.

@@ -86,11 +86,12 @@ Result<std::unique_ptr<ActorConnection>> ActorConnection::open(ActorVfs& vfs, st
     if (!conn->m_file)
         return Status(ErrorCode::Internal, "actor database is not served by the actor VFS");
 
-    // PAGE-CAPTURE.md: journal in memory (per open), no syncs, fast secure delete.
-    const std::string setup = "PRAGMA page_size=4096; PRAGMA journal_mode=MEMORY; "
-                              "PRAGMA synchronous=OFF; PRAGMA locking_mode=NORMAL; "
+    // PAGE-CAPTURE.md: journal in memory (per open), no syncs, fast secure delete. The page
+    // size is SQLite's default, 4096, which the VFS enforces. Foreign keys are on (ActorDB).
+    sqlite3_db_config(conn->m_db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, nullptr);
+    const std::string setup = "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; "
                               "PRAGMA secure_delete=FAST; PRAGMA temp_store=MEMORY; "
-                              "PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
+                              "PRAGMA cache_size=-" +
                               std::to_string(pageCacheKiB) + ";";
     TROUPE_RETURN_IF_ERROR(conn->exec(setup.c_str()));
     // VACUUM needs one attached slot; the authorizer refuses ATTACH from SQL.
@@ -100,6 +101,8 @@ Result<std::unique_ptr<ActorConnection>> ActorConnection::open(ActorVfs& vfs, st
 }
 
 ActorConnection::~ActorConnection() {
+    for (sqlite3_stmt* stmt : m_txn)
+        sqlite3_finalize(stmt);
     if (m_db)
         sqlite3_close_v2(m_db);
 }
@@ -138,6 +141,25 @@ Status ActorConnection::exec(const char* sql) {
     sqlite3_free(error);
     Status st = sqlError(rc, sql);
     return Status(st.code(), message + " (in \"" + sql + "\")");
+}
+
+Status ActorConnection::exec(Txn statement) {
+    static const char* const kText[int(Txn::Count)] = {
+        "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT req", "RELEASE req", "ROLLBACK TO req",
+    };
+    const int i = int(statement);
+    m_internal = true; // also while stepping: SQLite re-prepares after a schema change
+    int rc = SQLITE_OK;
+    if (!m_txn[i])
+        rc = sqlite3_prepare_v3(m_db, kText[i], -1, SQLITE_PREPARE_PERSISTENT, &m_txn[i], nullptr);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(m_txn[i]);
+        sqlite3_reset(m_txn[i]);
+    }
+    m_internal = false;
+    if (rc == SQLITE_OK || rc == SQLITE_DONE)
+        return Status::ok();
+    return sqlError(rc, kText[i]);
 }
 
 Status ActorConnection::sqlError(int rc, std::string_view statement) const {

@@ -2,6 +2,9 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
+
+#include <sqlite3.h>
 #include <thread>
 
 #include "core/log.h"
@@ -54,7 +57,24 @@ Engine::~Engine() {
     shutdown();
 }
 
+namespace {
+
+// Process-wide SQLite settings, before SQLite initialises. Without this every connection
+// preallocates 20 page-cache lines (~87 KB) when it first reads its schema: with a thousand
+// open actors that was three quarters of the heap (massif).
+void configureSqliteOnce() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0) != SQLITE_OK)
+            log::get("engine")->warn("SQLite was initialised before the engine: connections "
+                                     "keep SQLite's default page-cache preallocation");
+    });
+}
+
+} // namespace
+
 Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
+    configureSqliteOnce();
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     impl->metrics = options.metrics ? options.metrics : &MetricsRegistry::global();

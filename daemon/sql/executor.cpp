@@ -274,7 +274,7 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
         return;
     }
     ActorConnection& conn = *st->conn;
-    if (Status begin = conn.exec("BEGIN"); !begin.isOk()) {
+    if (Status begin = conn.exec(ActorConnection::Txn::Begin); !begin.isOk()) {
         closeConnection(st);
         failAll(begin);
         return;
@@ -285,7 +285,7 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
     const bool single = tasks.size() == 1;
     for (std::size_t i = 0; i < tasks.size(); ++i) {
         if (!single)
-            (void)conn.exec("SAVEPOINT req");
+            (void)conn.exec(ActorConnection::Txn::Savepoint);
         Result<ExecResult> r = conn.run(tasks[i].sql, tasks[i].params);
         if (!conn.inTransaction()) {
             // SQLite ended the transaction itself (I/O error, ON CONFLICT ROLLBACK): the
@@ -299,13 +299,13 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
         }
         if (!single) {
             if (!r.isOk())
-                (void)conn.exec("ROLLBACK TO req");
-            (void)conn.exec("RELEASE req");
+                (void)conn.exec(ActorConnection::Txn::RollbackToSavepoint);
+            (void)conn.exec(ActorConnection::Txn::Release);
         }
         results.push_back(std::move(r));
     }
     if (single && !results[0].isOk()) {
-        (void)conn.exec("ROLLBACK");
+        (void)conn.exec(ActorConnection::Txn::Rollback);
         reply(tasks[0], results[0].status());
         if (!st->persisted && st->waiting.empty())
             erase(st);
@@ -313,8 +313,8 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
             processNext(st);
         return;
     }
-    if (Status commit = conn.exec("COMMIT"); !commit.isOk()) {
-        (void)conn.exec("ROLLBACK");
+    if (Status commit = conn.exec(ActorConnection::Txn::Commit); !commit.isOk()) {
+        (void)conn.exec(ActorConnection::Txn::Rollback);
         closeConnection(st);
         failAll(commit);
         return;

@@ -384,4 +384,16 @@ Status Environment::sync() {
     return Status::ok();
 }
 
+std::string_view fsyncModeName(FsyncMode mode) {
+    switch (mode) {
+    case FsyncMode::Always:
+        return "always";
+    case FsyncMode::Interval:
+        return "interval";
+    case FsyncMode::Off:
+        return "off";
+    }
+    return "always";
+}
+
 } // namespace troupe::storage

@@ -32,6 +32,9 @@ enum class FsyncMode {
     Off,      // never fsync explicitly; the OS decides (a process crash loses nothing)
 };
 
+// "always", "interval" or "off": the name used in troupe.conf, flags and reports.
+std::string_view fsyncModeName(FsyncMode mode);
+
 struct EnvironmentOptions {
     std::uint64_t initialMapSize = 256ull << 20; // bytes; grows by doubling when full
     std::uint64_t maxMapSize = 0;                // 0 = no limit but the disk

@@ -47,18 +47,6 @@ std::string mib(std::uint64_t bytes) {
     return fmt::format("{:.1f} MiB", double(bytes) / (1024.0 * 1024.0));
 }
 
-const char* fsyncModeName(storage::FsyncMode mode) {
-    switch (mode) {
-    case storage::FsyncMode::Always:
-        return "always";
-    case storage::FsyncMode::Interval:
-        return "interval";
-    case storage::FsyncMode::Off:
-        return "off";
-    }
-    return "?";
-}
-
 unsigned effectiveExecutorThreads(const BenchOptions& o) {
     return o.engine.executorThreads ? o.engine.executorThreads
                                     : std::max(2u, std::thread::hardware_concurrency());
@@ -292,8 +280,8 @@ std::string renderMarkdown(const BenchRun& run) {
     md += fmt::format("- Engine: fsync={}, {} executor threads, up to {} open actors, {} KiB "
                       "SQLite cache per open actor, LMDB map {} MiB initially; writers call "
                       "Engine::execute (blocking). LMDB {}, SQLite {}.\n",
-                      fsyncModeName(o.engine.storage.fsync), effectiveExecutorThreads(o),
-                      o.engine.maxOpenActors, o.engine.pageCacheKiB,
+                      std::string(storage::fsyncModeName(o.engine.storage.fsync)),
+                      effectiveExecutorThreads(o), o.engine.maxOpenActors, o.engine.pageCacheKiB,
                       o.engine.storage.initialMapSize >> 20, run.lmdbVersion, run.sqliteVersion);
     md += fmt::format("- Plain SQLite: one file and one connection per writer thread, "
                       "journal_mode=WAL, synchronous=FULL, prepared INSERT, autocommit.\n");
@@ -347,7 +335,7 @@ nlohmann::json renderJson(const BenchRun& run) {
                      {"actors", o.actors},
                      {"durable_sync_call", durableSyncCall()},
                      {"engine",
-                      {{"fsync", fsyncModeName(o.engine.storage.fsync)},
+                      {{"fsync", std::string(storage::fsyncModeName(o.engine.storage.fsync))},
                        {"executor_threads", effectiveExecutorThreads(o)},
                        {"max_open_actors", o.engine.maxOpenActors},
                        {"page_cache_kib", o.engine.pageCacheKiB},

@@ -140,7 +140,8 @@ private slots:
         QCOMPARE(formatSize(1536 * 1024), std::string("1536KiB"));
         QCOMPARE(formatDuration(1000ms), std::string("1s"));
         QCOMPARE(formatDuration(1500ms), std::string("1500ms"));
-        QCOMPARE(fsyncModeName(storage::FsyncMode::Interval), std::string_view("interval"));
+        QCOMPARE(storage::fsyncModeName(storage::FsyncMode::Interval),
+                 std::string_view("interval"));
     }
 
     void fullFile() {
