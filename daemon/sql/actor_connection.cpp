@@ -1,5 +1,6 @@
 #include "sql/actor_connection.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <string>
@@ -61,11 +62,6 @@ Value columnValue(sqlite3_stmt* stmt, int column) {
     }
 }
 
-struct StmtGuard {
-    sqlite3_stmt* stmt = nullptr;
-    ~StmtGuard() { sqlite3_finalize(stmt); }
-};
-
 } // namespace
 
 Result<std::unique_ptr<ActorConnection>> ActorConnection::open(ActorVfs& vfs, std::uint64_t actorId,
@@ -103,6 +99,10 @@ Result<std::unique_ptr<ActorConnection>> ActorConnection::open(ActorVfs& vfs, st
 ActorConnection::~ActorConnection() {
     for (sqlite3_stmt* stmt : m_txn)
         sqlite3_finalize(stmt);
+    for (CachedRequest& request : m_cache) {
+        for (sqlite3_stmt* stmt : request.statements)
+            sqlite3_finalize(stmt);
+    }
     if (m_db)
         sqlite3_close_v2(m_db);
 }
@@ -181,57 +181,106 @@ Status ActorConnection::sqlError(int rc, std::string_view statement) const {
     return Status(code, message);
 }
 
+Status ActorConnection::runStatement(sqlite3_stmt* stmt, const std::vector<Value>& params,
+                                     ExecResult& result) {
+    const int needed = sqlite3_bind_parameter_count(stmt);
+    if (std::size_t(needed) > params.size())
+        return Status(ErrorCode::SqlError, "statement needs " + std::to_string(needed) +
+                                               " parameters, got " + std::to_string(params.size()) +
+                                               " (in \"" + sqlite3_sql(stmt) + "\")");
+    for (int i = 1; i <= needed; ++i) {
+        if (int rc = bindValue(stmt, i, params[std::size_t(i - 1)]); rc != SQLITE_OK)
+            return sqlError(rc, sqlite3_sql(stmt));
+    }
+    std::vector<std::vector<Value>> rows;
+    int rc = sqlite3_step(stmt);
+    // Counted after the first step: a statement re-prepared after a schema change (SELECT *
+    // after ALTER TABLE) only then has its new columns.
+    const int columns = sqlite3_column_count(stmt);
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
+        std::vector<Value>& row = rows.emplace_back();
+        row.reserve(std::size_t(columns));
+        for (int c = 0; c < columns; ++c)
+            row.push_back(columnValue(stmt, c));
+    }
+    if (rc != SQLITE_DONE)
+        return sqlError(rc, sqlite3_sql(stmt));
+    if (columns > 0) {
+        result.columns.clear();
+        for (int c = 0; c < columns; ++c)
+            result.columns.emplace_back(sqlite3_column_name(stmt, c));
+        result.rows = std::move(rows);
+    }
+    if (!sqlite3_stmt_readonly(stmt)) {
+        result.rowsChanged += sqlite3_changes64(m_db);
+        result.lastInsertRowid = sqlite3_last_insert_rowid(m_db);
+    }
+    return Status::ok();
+}
+
 Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<Value>& params) {
     ExecResult result;
+    for (auto it = m_cache.begin(); it != m_cache.end(); ++it) {
+        if (it->sql != sql)
+            continue;
+        std::rotate(it, it + 1, m_cache.end()); // most recently used last
+        for (sqlite3_stmt* stmt : m_cache.back().statements) {
+            Status st = runStatement(stmt, params, result);
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            if (!st.isOk())
+                return st;
+        }
+        return result;
+    }
+
+    // First time: prepare one statement at a time, each after the previous one ran (a
+    // request may create a table and then use it).
+    std::vector<sqlite3_stmt*> prepared;
+    auto finalizeAll = [&] {
+        for (sqlite3_stmt* stmt : prepared)
+            sqlite3_finalize(stmt);
+    };
+    auto fail = [&](Status st) {
+        finalizeAll();
+        return st;
+    };
     const char* cursor = sql.data();
     const char* end = sql.data() + sql.size();
     while (cursor < end) {
-        StmtGuard guard;
+        sqlite3_stmt* stmt = nullptr;
         const char* tail = nullptr;
-        int rc = sqlite3_prepare_v3(m_db, cursor, int(end - cursor), 0, &guard.stmt, &tail);
-        const std::string_view text(cursor, std::size_t((tail ? tail : end) - cursor));
+        int rc = sqlite3_prepare_v3(m_db, cursor, int(end - cursor), SQLITE_PREPARE_PERSISTENT,
+                                    &stmt, &tail);
         if (rc != SQLITE_OK) {
             // The tail is not reliable after a failed prepare: quote the rest of the request.
             std::string_view rest(cursor, std::size_t(end - cursor));
-            return sqlError(rc, rest.substr(0, 300));
+            return fail(sqlError(rc, rest.substr(0, 300)));
         }
         cursor = tail ? tail : end;
-        if (!guard.stmt)
+        if (!stmt)
             continue; // whitespace or a comment
-
-        const int needed = sqlite3_bind_parameter_count(guard.stmt);
-        if (std::size_t(needed) > params.size())
-            return Status(ErrorCode::SqlError, "statement needs " + std::to_string(needed) +
-                                                   " parameters, got " +
-                                                   std::to_string(params.size()) + " (in \"" +
-                                                   std::string(text) + "\")");
-        for (int i = 1; i <= needed; ++i) {
-            if (int brc = bindValue(guard.stmt, i, params[std::size_t(i - 1)]); brc != SQLITE_OK)
-                return sqlError(brc, text);
-        }
-
-        const int columns = sqlite3_column_count(guard.stmt);
-        std::vector<std::vector<Value>> rows;
-        while ((rc = sqlite3_step(guard.stmt)) == SQLITE_ROW) {
-            std::vector<Value>& row = rows.emplace_back();
-            row.reserve(std::size_t(columns));
-            for (int c = 0; c < columns; ++c)
-                row.push_back(columnValue(guard.stmt, c));
-        }
-        if (rc != SQLITE_DONE)
-            return sqlError(rc, text);
-        if (columns > 0) {
-            result.columns.clear();
-            for (int c = 0; c < columns; ++c)
-                result.columns.emplace_back(sqlite3_column_name(guard.stmt, c));
-            result.rows = std::move(rows);
-        }
-        if (!sqlite3_stmt_readonly(guard.stmt)) {
-            result.rowsChanged += sqlite3_changes64(m_db);
-            result.lastInsertRowid = sqlite3_last_insert_rowid(m_db);
-        }
+        prepared.push_back(stmt);
+        Status st = runStatement(stmt, params, result);
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        if (!st.isOk())
+            return fail(st);
     }
+    if (sql.size() <= kMaxCachedSqlBytes && !prepared.empty())
+        cache(sql, std::move(prepared));
+    else
+        finalizeAll();
     return result;
+}
+
+void ActorConnection::cache(std::string_view sql, std::vector<sqlite3_stmt*> statements) {
+    if (m_cache.size() >= kCachedRequests) {
+        for (sqlite3_stmt* stmt : m_cache.front().statements)
+            sqlite3_finalize(stmt);
+        m_cache.erase(m_cache.begin());
+    }
+    m_cache.push_back(CachedRequest{std::string(sql), std::move(statements)});
 }
 
 void ActorConnection::takeCacheStats(std::uint64_t& hits, std::uint64_t& misses) {

@@ -230,6 +230,34 @@ private slots:
         QCOMPARE(begin.status().code(), ErrorCode::NotPermitted);
     }
 
+    // The same request text reuses its prepared statements: new parameters are bound each
+    // time, and a schema change in between re-prepares them.
+    void repeatedRequestsFollowParamsAndSchema() {
+        auto conn = open(9);
+        QVERIFY(conn->exec("CREATE TABLE t(a)").isOk());
+        QVERIFY(applyCaptured(*conn));
+        const char* insert = "INSERT INTO t(a) VALUES (?1); SELECT * FROM t WHERE a = ?1";
+        for (std::int64_t i = 1; i <= 3; ++i) {
+            auto r = conn->run(insert, {i});
+            QVERIFY2(r.isOk(), r.status().toString().c_str());
+            QCOMPARE(r->rows.size(), std::size_t(1));
+            QCOMPARE(asInt(r->rows[0][0]), i);
+            QVERIFY(applyCaptured(*conn));
+        }
+        QVERIFY(conn->run("ALTER TABLE t ADD COLUMN b DEFAULT 'x'", {}).isOk());
+        QVERIFY(applyCaptured(*conn));
+        auto r = conn->run(insert, {std::int64_t(4)});
+        QVERIFY2(r.isOk(), r.status().toString().c_str());
+        QVERIFY(applyCaptured(*conn));
+        QCOMPARE(r->columns, (std::vector<std::string>{"a", "b"}));
+        QCOMPARE(std::get<std::string>(r->rows[0][1]), std::string("x"));
+        // A failing run of a cached request does not poison the next one.
+        QVERIFY(!conn->run(insert, {}).isOk());
+        QCOMPARE(asInt(conn->run(insert, {std::int64_t(5)})->rows[0][0]), 5);
+        QVERIFY(applyCaptured(*conn));
+        QCOMPARE(scalar(*conn, "SELECT count(*) FROM t"), 5);
+    }
+
     void pageSizeChangeIsRefused() {
         auto conn = open(7);
         // On an empty database SQLite would take a new page size; the VFS refuses the write.
