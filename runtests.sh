@@ -19,7 +19,7 @@ else
     installers/dev/install-deps.sh --windows
 fi
 
-configure_args=()
+configure_args=(-DTROUPE_WERROR=ON)
 if [ "${TROUPE_SKIP_WINDOWS:-0}" != 1 ]; then
     echo "== Windows x64 cross-build (mingw-w64) =="
     installers/windows/build.sh
