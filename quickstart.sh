@@ -64,6 +64,6 @@ TroupeDB is running (pid $(cat "$pidfile")), data in $state/data, log in $state/
   Stop:     ./quickstart.sh stop
 
 This build serves the storage engine and its HTTP endpoints. The MySQL protocol (port 33307),
-the Thrift API (33306), the troupe shell and the desktop console are being built next (see the
-README's roadmap); quickstart will load the demo schema and print their connect commands then.
+the Thrift API (33306), the troupe shell and the desktop console are not in this build yet;
+when they land, quickstart loads the demo schema and prints their connect commands here.
 MSG
