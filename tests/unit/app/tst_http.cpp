@@ -4,6 +4,8 @@
 
 #include <QTest>
 
+#include "support/poll.h"
+
 #include <atomic>
 #include <thread>
 
@@ -59,15 +61,7 @@ std::string get(std::string_view path, std::string_view extra = {}) {
     return "GET " + std::string(path) + " HTTP/1.1\r\nHost: x\r\n" + std::string(extra) + "\r\n";
 }
 
-template <typename F> bool pollUntil(F condition, std::chrono::milliseconds timeout = 5s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
+using troupe::test::pollUntil;
 
 } // namespace
 

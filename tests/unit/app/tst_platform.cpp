@@ -5,6 +5,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/poll.h"
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -61,15 +63,7 @@ private:
     bool m_bound = false;
 };
 
-template <typename F> bool pollUntil(F condition, std::chrono::milliseconds timeout = 5s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
+using troupe::test::pollUntil;
 
 } // namespace
 
