@@ -43,7 +43,8 @@ public:
     using Callback = std::function<void(Result<ExecResult>)>;
 
     // Runs `sql` (one or more statements) in actor type(name) as one transaction. The callback
-    // runs on an executor thread once the result is known — for a write, after it is durable.
+    // runs once the result is known — for a write, after it is durable — on an executor thread
+    // or on the storage writer's thread: it must be quick (post the work elsewhere).
     void executeAsync(std::string type, std::string name, std::string sql,
                       std::vector<Value> params, ExecFlags flags, Callback done);
     // Blocking form of executeAsync.

@@ -78,18 +78,26 @@ private:
         std::unique_ptr<ActorConnection> conn;
         bool inFlight = false;
         std::deque<ActorTask> waiting;
-        std::vector<ActorTask> flightTasks;            // answered when the commit completes
-        std::vector<Result<ExecResult>> flightResults; // one per flightTask
         std::list<ActorState*>::iterator lru;
         std::string key;
     };
 
+    // The requests of one commit on its way to the log, answered by the log's completion.
+    struct Flight {
+        std::vector<ActorTask> tasks;
+        std::vector<Result<ExecResult>> results; // one per task
+        std::string actor;                       // "type(name)", for errors
+    };
+
     void run();
+    void submitToLog(ActorState* st, storage::LogEntry entry, bool forceSync,
+                     std::shared_ptr<Flight> flight);
     ActorState* findOrCreate(ActorTask& task);
     void runBatch(ActorState* st, std::vector<ActorTask> tasks);
     void runDelete(ActorState* st, ActorTask task);
-    void completed(ActorState* st, Status status);
+    void completed(ActorState* st, const Status& status, bool wasDelete);
     void processNext(ActorState* st);
+    // Answers a request; any thread (it touches only atomics and the request itself).
     void reply(ActorTask& task, Result<ExecResult> result);
     Status ensureOpen(ActorState* st);
     void closeConnection(ActorState* st);
@@ -357,12 +365,32 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
     bool forceSync = false;
     for (const ActorTask& t : tasks)
         forceSync = forceSync || t.flags.fsync;
+    auto flight = std::make_shared<Flight>();
+    flight->tasks = std::move(tasks);
+    flight->results = std::move(results);
+    submitToLog(st, std::move(entry), forceSync, std::move(flight));
+}
+
+void Executor::Worker::submitToLog(ActorState* st, storage::LogEntry entry, bool forceSync,
+                                   std::shared_ptr<Flight> flight) {
     st->inFlight = true;
     ++m_inFlight;
-    st->flightTasks = std::move(tasks);
-    st->flightResults = std::move(results);
-    m_executor.m_log.submit(std::move(entry), forceSync, [this, st](Status status) {
-        post([this, st, status] { completed(st, status); });
+    flight->actor = describe(st->record.type, st->record.name);
+    m_executor.m_log.submit(std::move(entry), forceSync, [this, st, flight](Status status) {
+        // Runs on the storage writer's thread: the clients are answered from here, one thread
+        // hand-off sooner; the actor's own bookkeeping goes back to its worker. A request the
+        // client sends right after its answer finds the actor still in flight and waits.
+        if (status.isOk()) {
+            for (std::size_t i = 0; i < flight->tasks.size(); ++i)
+                reply(flight->tasks[i], std::move(flight->results[i]));
+        } else {
+            const Status error = status.withContext("commit of actor " + flight->actor);
+            for (ActorTask& t : flight->tasks)
+                reply(t, error);
+        }
+        const bool wasDelete =
+            !flight->tasks.empty() && flight->tasks[0].kind == ActorTask::Kind::Delete;
+        post([this, st, status, wasDelete] { completed(st, status, wasDelete); });
     });
 }
 
@@ -380,40 +408,23 @@ void Executor::Worker::runDelete(ActorState* st, ActorTask task) {
     del.kind = storage::CatalogOp::Kind::Delete;
     del.record = st->record;
     entry.catalogOps.push_back(std::move(del));
-    st->inFlight = true;
-    ++m_inFlight;
-    st->flightTasks.clear();
-    st->flightTasks.push_back(std::move(task));
-    st->flightResults.clear();
-    st->flightResults.emplace_back(ExecResult{});
-    m_executor.m_log.submit(std::move(entry), true, [this, st](Status status) {
-        post([this, st, status] { completed(st, status); });
-    });
+    auto flight = std::make_shared<Flight>();
+    flight->tasks.push_back(std::move(task));
+    flight->results.emplace_back(ExecResult{});
+    submitToLog(st, std::move(entry), true, std::move(flight));
 }
 
-void Executor::Worker::completed(ActorState* st, Status status) {
+void Executor::Worker::completed(ActorState* st, const Status& status, bool wasDelete) {
     st->inFlight = false;
     --m_inFlight;
-    std::vector<ActorTask> tasks = std::move(st->flightTasks);
-    std::vector<Result<ExecResult>> results = std::move(st->flightResults);
-    st->flightTasks.clear();
-    st->flightResults.clear();
-    const bool wasDelete = !tasks.empty() && tasks[0].kind == ActorTask::Kind::Delete;
-
     if (st->conn)
         st->conn->file()->finishPending();
     if (status.isOk()) {
         st->persisted = !wasDelete;
-        for (std::size_t i = 0; i < tasks.size(); ++i)
-            reply(tasks[i], std::move(results[i]));
     } else {
         // The write set never reached the store: SQLite's cache may hold its pages, so the
         // connection is reopened from the store next time.
         closeConnection(st);
-        Status error =
-            status.withContext("commit of actor " + describe(st->record.type, st->record.name));
-        for (ActorTask& t : tasks)
-            reply(t, error);
     }
     if (wasDelete && status.isOk()) {
         // The actor is gone: later requests start over (NoCreate, or a new actor with create).

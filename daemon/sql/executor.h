@@ -9,7 +9,9 @@
 // of an actor is on its way to the log, the actor's next requests queue, and then run together
 // as one transaction (one savepoint per request, so a failing request fails alone) and one log
 // entry (DESIGN §4 "per-actor batching"). A worker never blocks on the disk: it hands the write
-// set to the log and goes on with other actors; the completion comes back through its queue.
+// set to the log and goes on with other actors. The log's completion answers the clients on the
+// storage writer's thread (one hand-off fewer) and sends the actor's bookkeeping back through
+// the worker's queue; request callbacks therefore run on a worker or on the writer thread.
 
 #include <atomic>
 #include <condition_variable>
