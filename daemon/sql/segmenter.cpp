@@ -1,0 +1,469 @@
+#include "sql/segmenter.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace troupe::sql {
+namespace {
+
+constexpr std::size_t kNpos = std::string_view::npos;
+
+bool isSpace(char c) {
+    return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
+
+bool isWordChar(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$';
+}
+
+bool isQuote(char c) {
+    return c == '\'' || c == '"' || c == '`';
+}
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && isSpace(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && isSpace(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
+// A short quoted excerpt of text for error messages.
+std::string quoted(std::string_view text) {
+    constexpr std::size_t kMax = 60;
+    text = trim(text);
+    if (text.size() <= kMax)
+        return "'" + std::string(text) + "'";
+    return "'" + std::string(text.substr(0, kMax)) + "...'";
+}
+
+bool startsWith(std::string_view text, std::size_t pos, std::string_view prefix) {
+    return text.substr(pos, prefix.size()) == prefix;
+}
+
+// End of a quoted run starting at pos (text[pos] is the opening char); a doubled closing char
+// is an escape except for [...]. kNpos when unterminated.
+std::size_t skipQuoted(std::string_view text, std::size_t pos) {
+    const char close = text[pos] == '[' ? ']' : text[pos];
+    for (std::size_t i = pos + 1; i < text.size(); ++i) {
+        if (text[i] != close)
+            continue;
+        if (close != ']' && i + 1 < text.size() && text[i + 1] == close) {
+            ++i;
+            continue;
+        }
+        return i + 1;
+    }
+    return kNpos;
+}
+
+// End of a comment starting at pos, or pos when there is none. Unterminated comments run to the
+// end of the text, as in SQLite.
+std::size_t skipComment(std::string_view text, std::size_t pos) {
+    if (startsWith(text, pos, "--")) {
+        std::size_t nl = text.find('\n', pos);
+        return nl == kNpos ? text.size() : nl + 1;
+    }
+    if (startsWith(text, pos, "/*")) {
+        std::size_t end = text.find("*/", pos + 2);
+        return end == kNpos ? text.size() : end + 2;
+    }
+    return pos;
+}
+
+// Skips whitespace and comments.
+std::size_t skipBlank(std::string_view text, std::size_t pos) {
+    while (pos < text.size()) {
+        if (isSpace(text[pos])) {
+            ++pos;
+            continue;
+        }
+        std::size_t next = skipComment(text, pos);
+        if (next == pos)
+            break;
+        pos = next;
+    }
+    return pos;
+}
+
+// The first n keywords of a statement, upper-cased, skipping comments; stops at anything else.
+std::vector<std::string> leadingWords(std::string_view text, std::size_t n) {
+    std::vector<std::string> words;
+    std::size_t pos = skipBlank(text, 0);
+    while (words.size() < n && pos < text.size() && isWordChar(text[pos])) {
+        std::size_t end = pos;
+        while (end < text.size() && isWordChar(text[end]))
+            ++end;
+        words.push_back(upper(text.substr(pos, end - pos)));
+        pos = skipBlank(text, end);
+    }
+    return words;
+}
+
+bool isActorStatement(std::string_view stmt) {
+    auto words = leadingWords(stmt, 1);
+    return !words.empty() && words[0] == "ACTOR";
+}
+
+// Splits a request into raw statements (see the rules in segmenter.h).
+class Splitter {
+public:
+    explicit Splitter(std::string_view text) : m_text(text) {}
+
+    Result<std::vector<std::string>> run() {
+        while (m_pos < m_text.size()) {
+            Status st = step();
+            if (!st.isOk())
+                return st;
+        }
+        endStatement(m_text.size());
+        return std::move(m_out);
+    }
+
+private:
+    Status step() {
+        const char c = m_text[m_pos];
+        if (isQuote(c) || c == '[') {
+            std::size_t end = skipQuoted(m_text, m_pos);
+            if (end == kNpos && isActorStatement(m_text.substr(m_start, m_pos - m_start)))
+                end = m_pos + 1; // a stray quote in an actor name: the ACTOR parser reports it
+            if (end == kNpos)
+                return Status(ErrorCode::SqlError, "unterminated " + std::string(1, c) +
+                                                       " quote in " +
+                                                       quoted(m_text.substr(m_start)));
+            m_pos = end;
+        } else if (startsWith(m_text, m_pos, "{{")) {
+            std::size_t end = m_text.find("}}", m_pos + 2);
+            if (end == kNpos)
+                return Status(ErrorCode::InvalidArgument,
+                              "unterminated {{ in " + quoted(m_text.substr(m_pos)));
+            m_pos = end + 2;
+        } else if (std::size_t afterComment = skipComment(m_text, m_pos); afterComment != m_pos) {
+            m_pos = afterComment;
+        } else if (isWordChar(c)) {
+            std::size_t end = m_pos;
+            while (end < m_text.size() && isWordChar(m_text[end]))
+                ++end;
+            onWord(upper(m_text.substr(m_pos, end - m_pos)));
+            m_pos = end;
+        } else {
+            if (c == ';' && !m_inBody)
+                endStatement(m_pos);
+            ++m_pos;
+        }
+        return Status::ok();
+    }
+
+    // Tracks CREATE [TEMP] TRIGGER ... BEGIN ... END, where `;` does not end the statement.
+    // CASE ... END pairs inside the body are counted so their END does not close it.
+    void onWord(const std::string& word) {
+        if (m_lead.size() < 3) {
+            m_lead.push_back(word);
+            const bool temp =
+                m_lead.size() == 3 && (m_lead[1] == "TEMP" || m_lead[1] == "TEMPORARY");
+            if (m_lead[0] == "CREATE" && word == "TRIGGER" && (m_lead.size() == 2 || temp))
+                m_trigger = true;
+        }
+        if (m_trigger && !m_inBody && word == "BEGIN") {
+            m_inBody = true;
+            m_caseDepth = 0;
+        } else if (m_inBody && word == "CASE") {
+            ++m_caseDepth;
+        } else if (m_inBody && word == "END") {
+            if (m_caseDepth == 0)
+                m_inBody = false;
+            else
+                --m_caseDepth;
+        }
+    }
+
+    void endStatement(std::size_t end) {
+        std::string_view stmt = m_text.substr(m_start, end - m_start);
+        if (skipBlank(stmt, 0) < stmt.size())
+            m_out.emplace_back(trim(stmt));
+        m_start = end + 1;
+        m_lead.clear();
+        m_trigger = false;
+        m_inBody = false;
+    }
+
+    std::string_view m_text;
+    std::size_t m_pos = 0;
+    std::size_t m_start = 0;
+    std::vector<std::string> m_out;
+    std::vector<std::string> m_lead; // first keywords of the current statement
+    bool m_trigger = false;
+    bool m_inBody = false;
+    int m_caseDepth = 0;
+};
+
+bool isClientTransaction(std::string_view stmt) {
+    static constexpr std::array<std::string_view, 6> kWords = {"BEGIN",    "COMMIT",    "END",
+                                                               "ROLLBACK", "SAVEPOINT", "RELEASE"};
+    auto words = leadingWords(stmt, 1);
+    return !words.empty() && std::find(kWords.begin(), kWords.end(), words[0]) != kWords.end();
+}
+
+// The statement with comments replaced by spaces (quoted text kept).
+std::string stripComments(std::string_view text) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t end = skipComment(text, pos);
+        if (end != pos) {
+            out += ' ';
+        } else {
+            end = isQuote(text[pos]) ? skipQuoted(text, pos) : pos + 1;
+            end = std::min(end, text.size());
+            out += text.substr(pos, end - pos);
+        }
+        pos = end;
+    }
+    return out;
+}
+
+// A quoted name without its quotes, doubled quotes collapsed.
+std::string unquote(std::string_view q) {
+    std::string out;
+    const char quote = q.front();
+    for (std::size_t i = 1; i + 1 < q.size(); ++i) {
+        out += q[i];
+        if (q[i] == quote)
+            ++i;
+    }
+    return out;
+}
+
+// Reads a keyword or identifier at pos (after blanks); empty when there is none.
+std::string_view readWord(std::string_view text, std::size_t& pos) {
+    while (pos < text.size() && isSpace(text[pos]))
+        ++pos;
+    std::size_t start = pos;
+    while (pos < text.size() && isWordChar(text[pos]))
+        ++pos;
+    return text.substr(start, pos - start);
+}
+
+bool readKeyword(std::string_view text, std::size_t& pos, std::string_view keyword) {
+    return upper(readWord(text, pos)) == keyword;
+}
+
+// `* WHERE id LIKE 'pattern'`, text after the `*`.
+Status parseWhere(std::string_view rest, ActorTarget& target) {
+    const Status bad(ErrorCode::InvalidActorName, "invalid actor filter " +
+                                                      quoted("*" + std::string(rest)) +
+                                                      ", expected * WHERE id LIKE 'pattern'");
+    std::size_t pos = 0;
+    if (!readKeyword(rest, pos, "WHERE") || !readKeyword(rest, pos, "ID") ||
+        !readKeyword(rest, pos, "LIKE"))
+        return bad;
+    std::string_view tail = trim(rest.substr(pos));
+    if (tail.empty() || tail.front() != '\'' || skipQuoted(tail, 0) != tail.size())
+        return bad;
+    target.kind = ActorTarget::Kind::AllWhere;
+    target.likePattern = unquote(tail);
+    return Status::ok();
+}
+
+// `FOR X.col IN NAME`.
+Status parseForEach(std::string_view inner, ActorTarget& target) {
+    const Status bad(ErrorCode::InvalidActorName,
+                     "invalid actor target " + quoted(inner) + ", expected FOR X.col IN NAME");
+    std::size_t pos = 0;
+    if (!readKeyword(inner, pos, "FOR"))
+        return bad;
+    std::string_view var = readWord(inner, pos);
+    while (pos < inner.size() && isSpace(inner[pos]))
+        ++pos;
+    if (var.empty() || pos >= inner.size() || inner[pos] != '.')
+        return bad;
+    ++pos;
+    std::string_view col = readWord(inner, pos);
+    if (col.empty() || !readKeyword(inner, pos, "IN"))
+        return bad;
+    std::string_view name = readWord(inner, pos);
+    if (name.empty() || !trim(inner.substr(pos)).empty())
+        return bad;
+    target.kind = ActorTarget::Kind::ForEach;
+    target.variable = var;
+    target.column = col;
+    target.result = name;
+    return Status::ok();
+}
+
+Status checkBareName(std::string_view name, std::string_view list) {
+    if (name.empty())
+        return Status(ErrorCode::EmptyActorName, "empty actor name in " + quoted(list));
+    for (char c : name) {
+        if (isSpace(c) || isQuote(c) || c == '(' || c == ')' || c == '*')
+            return Status(ErrorCode::InvalidActorName,
+                          "invalid actor name " + quoted(name) + " (quote names with " +
+                              (isSpace(c) ? "spaces" : "special characters") + ")");
+    }
+    return Status::ok();
+}
+
+// Reads one list item at pos, quoted or bare, and moves pos past its `,`.
+Result<std::string> readName(std::string_view list, std::size_t& pos) {
+    while (pos < list.size() && isSpace(list[pos]))
+        ++pos;
+    if (pos < list.size() && isQuote(list[pos])) {
+        std::size_t end = skipQuoted(list, pos);
+        if (end == kNpos)
+            return Status(ErrorCode::InvalidActorName,
+                          "unterminated quoted actor name in " + quoted(list));
+        std::string name = unquote(list.substr(pos, end - pos));
+        pos = end;
+        while (pos < list.size() && isSpace(list[pos]))
+            ++pos;
+        if (pos < list.size() && list[pos] != ',')
+            return Status(ErrorCode::InvalidActorName,
+                          "unexpected text after quoted actor name in " + quoted(list));
+        ++pos;
+        if (name.empty())
+            return Status(ErrorCode::EmptyActorName, "empty actor name in " + quoted(list));
+        return name;
+    }
+    std::size_t comma = std::min(list.find(',', pos), list.size());
+    std::string_view bare = trim(list.substr(pos, comma - pos));
+    pos = comma + 1;
+    TROUPE_RETURN_IF_ERROR(checkBareName(bare, list));
+    return std::string(bare);
+}
+
+// The text between the parentheses of `ACTOR type(...)`.
+Status parseNames(std::string_view inner, ActorTarget& target) {
+    inner = trim(inner);
+    if (inner.empty())
+        return Status(ErrorCode::EmptyActorName, "empty actor name in ()");
+    if (inner == "*") {
+        target.kind = ActorTarget::Kind::All;
+        return Status::ok();
+    }
+    if (inner.front() == '*' && inner.size() > 1 && isSpace(inner[1]))
+        return parseWhere(inner.substr(1), target);
+    auto words = leadingWords(inner, 2);
+    if (words.size() == 2 && words[0] == "FOR")
+        return parseForEach(inner, target);
+    std::size_t pos = 0;
+    do {
+        auto name = readName(inner, pos);
+        if (!name)
+            return name.status();
+        target.names.push_back(std::move(*name));
+    } while (pos <= inner.size());
+    target.kind = target.names.size() == 1 ? ActorTarget::Kind::Single : ActorTarget::Kind::List;
+    return Status::ok();
+}
+
+// `create`, `safe`, `fsync` in any case and order, separated by spaces or commas.
+Status parseFlags(std::string_view text, ActorTarget& target) {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        if (isSpace(text[pos]) || text[pos] == ',') {
+            ++pos;
+            continue;
+        }
+        std::size_t end = pos;
+        while (end < text.size() && !isSpace(text[end]) && text[end] != ',')
+            ++end;
+        std::string_view flag = text.substr(pos, end - pos);
+        const std::string up = upper(flag);
+        if (up == "CREATE")
+            target.create = true;
+        else if (up == "SAFE")
+            target.safe = true;
+        else if (up == "FSYNC")
+            target.fsync = true;
+        else
+            return Status(
+                ErrorCode::InvalidArgument,
+                "unknown ACTOR flag " + quoted(flag) +
+                    " (expected create, safe, fsync; is a ';' missing after the ACTOR statement?)");
+        pos = end;
+    }
+    return Status::ok();
+}
+
+// Reads the type after ACTOR; pos ends at the `(` or the end.
+Result<std::string> readType(std::string_view text, std::size_t& pos, std::string_view stmt) {
+    while (pos < text.size() && isSpace(text[pos]))
+        ++pos;
+    std::size_t start = pos;
+    while (pos < text.size() && text[pos] != '(' && !isSpace(text[pos]))
+        ++pos;
+    std::string_view type = text.substr(start, pos - start);
+    if (type.empty())
+        return Status(ErrorCode::InvalidType, "missing actor type in " + quoted(stmt));
+    if (!std::all_of(type.begin(), type.end(), isWordChar))
+        return Status(ErrorCode::InvalidType, "invalid actor type " + quoted(type));
+    while (pos < text.size() && isSpace(text[pos]))
+        ++pos;
+    return std::string(type);
+}
+
+} // namespace
+
+Result<ActorTarget> parseActorStatement(std::string_view statement) {
+    const std::string clean = stripComments(statement);
+    const std::string_view text = trim(clean);
+    std::size_t pos = 0;
+    if (!readKeyword(text, pos, "ACTOR"))
+        return Status(ErrorCode::InvalidArgument, "not an ACTOR statement: " + quoted(statement));
+    ActorTarget target;
+    auto type = readType(text, pos, statement);
+    if (!type)
+        return type.status();
+    target.type = std::move(*type);
+    if (pos >= text.size() || text[pos] != '(')
+        return Status(ErrorCode::EmptyActorName,
+                      "missing (name) after actor type " + quoted(target.type));
+    const std::size_t close = text.rfind(')');
+    if (close == std::string_view::npos || close < pos)
+        return Status(ErrorCode::InvalidActorName, "missing ) in " + quoted(statement));
+    TROUPE_RETURN_IF_ERROR(parseNames(text.substr(pos + 1, close - pos - 1), target));
+    TROUPE_RETURN_IF_ERROR(parseFlags(text.substr(close + 1), target));
+    return target;
+}
+
+Result<std::vector<Block>> segment(std::string_view request, std::size_t maxBytes) {
+    if (request.size() > maxBytes)
+        return Status(ErrorCode::TooLarge, "request of " + std::to_string(request.size()) +
+                                               " bytes exceeds the limit of " +
+                                               std::to_string(maxBytes) + " bytes");
+    auto statements = Splitter(request).run();
+    if (!statements)
+        return statements.status();
+    std::vector<Block> blocks;
+    std::vector<std::string> loose; // statements before the first ACTOR
+    for (std::string& stmt : *statements) {
+        if (isClientTransaction(stmt))
+            continue;
+        if (isActorStatement(stmt)) {
+            if (!loose.empty())
+                return Status(ErrorCode::InvalidArgument,
+                              "a request must start with ACTOR; found " + quoted(loose.front()));
+            auto target = parseActorStatement(stmt);
+            if (!target)
+                return target.status();
+            blocks.push_back(Block{std::move(*target), {}});
+        } else if (blocks.empty()) {
+            loose.push_back(std::move(stmt));
+        } else {
+            blocks.back().statements.push_back(std::move(stmt));
+        }
+    }
+    if (!loose.empty())
+        blocks.push_back(Block{ActorTarget{}, std::move(loose)});
+    return blocks;
+}
+
+} // namespace troupe::sql
