@@ -40,9 +40,11 @@ std::string_view trim(std::string_view s) {
 std::string quoted(std::string_view text) {
     constexpr std::size_t kMax = 60;
     text = trim(text);
-    if (text.size() <= kMax)
-        return "'" + std::string(text) + "'";
-    return "'" + std::string(text.substr(0, kMax)) + "...'";
+    // Appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on "'" + std::string.
+    std::string out(1, '\'');
+    out.append(text.substr(0, kMax));
+    out.append(text.size() <= kMax ? "'" : "...'");
+    return out;
 }
 
 bool startsWith(std::string_view text, std::size_t pos, std::string_view prefix) {
@@ -259,7 +261,7 @@ bool readKeyword(std::string_view text, std::size_t& pos, std::string_view keywo
 // `* WHERE id LIKE 'pattern'`, text after the `*`.
 Status parseWhere(std::string_view rest, ActorTarget& target) {
     const Status bad(ErrorCode::InvalidActorName, "invalid actor filter " +
-                                                      quoted("*" + std::string(rest)) +
+                                                      quoted(std::string("*").append(rest)) +
                                                       ", expected * WHERE id LIKE 'pattern'");
     std::size_t pos = 0;
     if (!readKeyword(rest, pos, "WHERE") || !readKeyword(rest, pos, "ID") ||

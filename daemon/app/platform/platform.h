@@ -63,6 +63,10 @@ private:
 // An exclusive lock on `<dir>/troupe.lock`, held for the life of the object (and released by the
 // OS if the process dies). The file holds the owner's pid. Created by the composition root before
 // the engine opens the directory; any thread.
+// Creates `dir` if needed and checks that it is a directory (portable; both DataDirLock
+// implementations start with it). IoError naming the directory otherwise.
+Status prepareDataDirectory(const std::filesystem::path& dir);
+
 class DataDirLock {
 public:
     // Creates `dir` if missing and takes the lock. A directory locked by another process gives

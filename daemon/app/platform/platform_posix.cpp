@@ -166,17 +166,7 @@ std::string holderPid(int fd) {
 } // namespace
 
 Result<std::unique_ptr<DataDirLock>> DataDirLock::acquire(const fs::path& dir) {
-    std::error_code ec;
-    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
-        return Status(ErrorCode::IoError,
-                      "data directory " + pathText(dir) + " is not a directory");
-    fs::create_directories(dir, ec);
-    if (ec)
-        return Status(ErrorCode::IoError,
-                      "cannot create data directory " + pathText(dir) + ": " + ec.message());
-    if (!fs::is_directory(dir, ec))
-        return Status(ErrorCode::IoError,
-                      "data directory " + pathText(dir) + " is not a directory");
+    TROUPE_RETURN_IF_ERROR(prepareDataDirectory(dir));
 
     fs::path lockPath = dir / "troupe.lock";
     int fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -177,15 +177,7 @@ std::string holderPid(HANDLE file) {
 } // namespace
 
 Result<std::unique_ptr<DataDirLock>> DataDirLock::acquire(const fs::path& dir) {
-    std::error_code ec;
-    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
-        return Status(ErrorCode::IoError, "data directory " + dir.string() + " is not a directory");
-    fs::create_directories(dir, ec);
-    if (ec)
-        return Status(ErrorCode::IoError,
-                      "cannot create data directory " + dir.string() + ": " + ec.message());
-    if (!fs::is_directory(dir, ec))
-        return Status(ErrorCode::IoError, "data directory " + dir.string() + " is not a directory");
+    TROUPE_RETURN_IF_ERROR(prepareDataDirectory(dir));
 
     fs::path lockPath = dir / L"troupe.lock";
     HANDLE file = CreateFileW(lockPath.c_str(), GENERIC_READ | GENERIC_WRITE,
