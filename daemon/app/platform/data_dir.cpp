@@ -19,4 +19,12 @@ Status prepareDataDirectory(const fs::path& dir) {
     return Status::ok();
 }
 
+std::string lockHolderPid(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+        text.pop_back();
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+        return "unknown";
+    return text;
+}
+
 } // namespace troupe::app::platform

@@ -67,6 +67,9 @@ private:
 // implementations start with it). IoError naming the directory otherwise.
 Status prepareDataDirectory(const std::filesystem::path& dir);
 
+// The pid a lock file holds, from its text ("1234\n"), or "unknown" when it is not a number.
+std::string lockHolderPid(std::string text);
+
 class DataDirLock {
 public:
     // Creates `dir` if missing and takes the lock. A directory locked by another process gives

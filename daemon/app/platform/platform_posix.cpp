@@ -155,12 +155,7 @@ std::string holderPid(int fd) {
     ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
     if (n <= 0)
         return "unknown";
-    std::string text(buf, static_cast<std::size_t>(n));
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-        text.pop_back();
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
-        return "unknown";
-    return text;
+    return lockHolderPid(std::string(buf, static_cast<std::size_t>(n)));
 }
 
 } // namespace

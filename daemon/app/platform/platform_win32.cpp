@@ -166,12 +166,7 @@ std::string holderPid(HANDLE file) {
     OVERLAPPED at{};
     if (!ReadFile(file, buf, sizeof buf - 1, &n, &at) || n == 0)
         return "unknown";
-    std::string text(buf, n);
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-        text.pop_back();
-    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
-        return "unknown";
-    return text;
+    return lockHolderPid(std::string(buf, n));
 }
 
 } // namespace
