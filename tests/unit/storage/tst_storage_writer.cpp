@@ -90,6 +90,13 @@ bool visibleNow(Environment& env, const std::string& name, std::uint64_t id, std
 
 } // namespace
 
+// Keeps the writer busy inside the completion of a first entry (actor "first", id 1) until
+// `gate` is released, so that everything submitted meanwhile queues for the next batch.
+bool occupy(Writer& writer, WriterGate& gate) {
+    writer.submit(createEntry("first", 1), false, gate.holdCompletion());
+    return gate.waitEntered();
+}
+
 class TestStorageWriter : public QObject {
     Q_OBJECT
 
@@ -155,8 +162,7 @@ private slots:
         Writer writer(*env, metrics);
         writer.start();
         WriterGate gate;
-        writer.submit(createEntry("first", 1), false, gate.holdCompletion());
-        QVERIFY(gate.waitEntered());
+        QVERIFY(occupy(writer, gate));
         Completions done;
         for (std::uint64_t id = 2; id <= 51; ++id)
             writer.submit(createEntry("a" + std::to_string(id), id), false,
@@ -179,8 +185,7 @@ private slots:
         Writer writer(*env, metrics, options);
         writer.start();
         WriterGate gate;
-        writer.submit(createEntry("first", 1), false, gate.holdCompletion());
-        QVERIFY(gate.waitEntered());
+        QVERIFY(occupy(writer, gate));
         Completions done;
         for (std::uint64_t id = 2; id <= 6; ++id)
             writer.submit(createEntry("a" + std::to_string(id), id), false,
@@ -200,8 +205,7 @@ private slots:
         Writer writer(*env, metrics);
         writer.start();
         WriterGate gate;
-        writer.submit(createEntry("first", 1), false, gate.holdCompletion());
-        QVERIFY(gate.waitEntered());
+        QVERIFY(occupy(writer, gate));
         Completions done;
         // Small entries and one that cannot fit in the map, all in one batch.
         for (std::uint64_t id = 2; id <= 5; ++id)
@@ -240,8 +244,7 @@ private slots:
         Writer writer(*env, metrics);
         writer.start();
         WriterGate gate;
-        writer.submit(createEntry("first", 1), false, gate.holdCompletion());
-        QVERIFY(gate.waitEntered());
+        QVERIFY(occupy(writer, gate));
         Status good;
         Status bad;
         Status badName;
