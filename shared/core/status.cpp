@@ -52,6 +52,8 @@ std::string_view errorCodeName(ErrorCode code) {
         return "internal";
     case ErrorCode::Exists:
         return "exists";
+    case ErrorCode::NotInitialized:
+        return "not_initialized";
     }
     return "unknown";
 }

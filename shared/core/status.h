@@ -39,6 +39,7 @@ enum class ErrorCode : int {
     ReadOnly = 108,
     Internal = 109,
     Exists = 110,
+    NotInitialized = 111, // the node has no config yet: only USE config statements run
 };
 
 // Stable lower-case name of a code, for logs and error messages ("no_create").
