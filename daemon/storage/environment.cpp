@@ -396,4 +396,15 @@ std::string_view fsyncModeName(FsyncMode mode) {
     return "always";
 }
 
+Result<std::string> Environment::readMeta(MDB_txn* txn, std::string_view key) const {
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    MDB_val v;
+    const int rc = mdb_get(txn, m_dbs.meta, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return Status(ErrorCode::NotFound, "meta key " + std::string(key) + " is not set");
+    if (rc != 0)
+        return fromMdb(rc, "reading meta key " + std::string(key));
+    return std::string(static_cast<const char*>(v.mv_data), v.mv_size);
+}
+
 } // namespace troupe::storage

@@ -108,6 +108,9 @@ public:
     // Maps an LMDB or errno code to a Status with context ("put page: MDB_MAP_FULL ...").
     static Status fromMdb(int rc, std::string_view what);
 
+    // The value of `key` in the meta database (NotFound if absent), copied out of `txn`.
+    Result<std::string> readMeta(MDB_txn* txn, std::string_view key) const;
+
 private:
     Environment() = default;
     Status grow();

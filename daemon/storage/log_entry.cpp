@@ -10,11 +10,13 @@ namespace troupe::storage {
 
 namespace {
 
-constexpr std::uint8_t kEntryVersion = 1;
+constexpr std::uint8_t kEntryVersion = 1;     // without meta ops
+constexpr std::uint8_t kEntryVersionMeta = 2; // with meta ops
 // Smallest encodings, used to reject counts that cannot fit in the remaining bytes.
 constexpr std::size_t kMinCatalogOp = 1 + 8 + 4 + 1 + 1 + 2;
 constexpr std::size_t kMinWriteSet = 8 + 4 + 4;
 constexpr std::size_t kMinPage = 4 + 4;
+constexpr std::size_t kMinMetaOp = 1 + 2 + 4;
 
 void putBigEndian16(std::string& out, std::uint16_t v) {
     out.push_back(char(v >> 8));
@@ -36,13 +38,15 @@ std::size_t LogEntry::byteSize() const {
         for (const StoredPage& p : ws.pages)
             n += kMinPage + p.stored.size();
     }
+    for (const MetaOp& op : metaOps)
+        n += kMinMetaOp + op.key.size() + op.value.size();
     return n;
 }
 
 std::string encodeLogEntry(const LogEntry& entry) {
     std::string out;
     out.reserve(entry.byteSize());
-    out.push_back(char(kEntryVersion));
+    out.push_back(char(entry.metaOps.empty() ? kEntryVersion : kEntryVersionMeta));
     putBigEndian32(out, std::uint32_t(entry.catalogOps.size()));
     for (const CatalogOp& op : entry.catalogOps) {
         const ActorRecord& r = op.record;
@@ -67,6 +71,16 @@ std::string encodeLogEntry(const LogEntry& entry) {
             out += p.stored;
         }
     }
+    if (!entry.metaOps.empty()) {
+        putBigEndian32(out, std::uint32_t(entry.metaOps.size()));
+        for (const MetaOp& op : entry.metaOps) {
+            out.push_back(char(op.kind));
+            putBigEndian16(out, std::uint16_t(op.key.size())); // keys are short (checked)
+            out.append(op.key, 0, 0xffff);
+            putBigEndian32(out, std::uint32_t(op.value.size()));
+            out += op.value;
+        }
+    }
     return out;
 }
 
@@ -75,7 +89,7 @@ Result<LogEntry> decodeLogEntry(std::string_view bytes) {
     const std::uint8_t version = r.u8();
     if (!r.ok())
         return corrupt("empty");
-    if (version != kEntryVersion)
+    if (version != kEntryVersion && version != kEntryVersionMeta)
         return corrupt("unknown version " + std::to_string(version));
 
     // Bytes left in the input; valid while r.ok().
@@ -135,6 +149,30 @@ Result<LogEntry> decodeLogEntry(std::string_view bytes) {
             ws.pages.push_back(std::move(p));
         }
         entry.writeSets.push_back(std::move(ws));
+    }
+    if (version == kEntryVersionMeta) {
+        const std::uint32_t metaCount = r.u32();
+        used += 4;
+        if (!r.ok() || metaCount > left() / kMinMetaOp)
+            return corrupt("meta op count does not fit");
+        for (std::uint32_t i = 0; i < metaCount; ++i) {
+            MetaOp op;
+            const std::uint8_t kind = r.u8();
+            if (kind != std::uint8_t(MetaOp::Kind::Put) &&
+                kind != std::uint8_t(MetaOp::Kind::Erase))
+                return corrupt("unknown meta op kind " + std::to_string(kind));
+            op.kind = MetaOp::Kind(kind);
+            const std::uint8_t hi = r.u8();
+            const std::uint8_t lo = r.u8();
+            const std::size_t keyLen = std::size_t(hi) << 8 | lo;
+            op.key = std::string(r.bytes(keyLen));
+            const std::uint32_t valueLen = r.u32();
+            op.value = std::string(r.bytes(valueLen));
+            if (!r.ok())
+                return corrupt("truncated meta op");
+            used += kMinMetaOp + keyLen + valueLen;
+            entry.metaOps.push_back(std::move(op));
+        }
     }
     if (!r.ok())
         return corrupt("truncated");

@@ -10,6 +10,9 @@
 //                               u8 type len | type | u16 name len | name
 //   u32 write set count, each:  u64 actor id | u32 db size in pages | u32 page count,
 //                               each page: u32 pgno | u32 stored length | stored bytes
+//   version 2 only (written when the entry has meta ops):
+//   u32 meta op count, each:    u8 kind (1 put, 2 erase) | u16 key len | key |
+//                               u32 value len | value (empty for erase)
 
 #include <cstdint>
 #include <string>
@@ -38,9 +41,19 @@ struct WriteSet {
     std::vector<StoredPage> pages;
 };
 
+// A change of the `meta` database: the node's schema, users and id leases (the SQL layer's
+// keys start with "sql/").
+struct MetaOp {
+    enum class Kind : std::uint8_t { Put = 1, Erase = 2 };
+    Kind kind = Kind::Put;
+    std::string key;
+    std::string value;
+};
+
 struct LogEntry {
     std::vector<CatalogOp> catalogOps;
     std::vector<WriteSet> writeSets;
+    std::vector<MetaOp> metaOps; // applied after the catalog ops and write sets
 
     std::size_t byteSize() const; // approximate payload size, for batching limits
 };

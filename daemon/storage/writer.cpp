@@ -22,6 +22,9 @@ Status validateEntry(const LogEntry& entry) {
             if (p.stored.empty())
                 return Status(ErrorCode::InvalidArgument, "write set holds an empty page");
         }
+    for (const MetaOp& op : entry.metaOps)
+        if (op.key.empty() || op.key.size() > 511) // LMDB's default key limit
+            return Status(ErrorCode::InvalidArgument, "meta key must have 1 to 511 bytes");
     return Status::ok();
 }
 
@@ -48,6 +51,19 @@ Status applyEntry(const Environment& env, MDB_txn* txn, const LogEntry& entry,
         std::uint64_t bytes = 0;
         TROUPE_RETURN_IF_ERROR(PageStore::apply(env, txn, ws, &bytes));
         *bytesWritten += bytes;
+    }
+    for (const MetaOp& op : entry.metaOps) {
+        MDB_val key{op.key.size(), const_cast<char*>(op.key.data())};
+        if (op.kind == MetaOp::Kind::Erase) {
+            const int rc = mdb_del(txn, env.dbs().meta, &key, nullptr);
+            if (rc != 0 && rc != MDB_NOTFOUND)
+                return Environment::fromMdb(rc, "erasing meta key " + op.key);
+            continue;
+        }
+        MDB_val value{op.value.size(), const_cast<char*>(op.value.data())};
+        if (const int rc = mdb_put(txn, env.dbs().meta, &key, &value, 0); rc != 0)
+            return Environment::fromMdb(rc, "writing meta key " + op.key);
+        *bytesWritten += op.key.size() + op.value.size();
     }
     return Status::ok();
 }

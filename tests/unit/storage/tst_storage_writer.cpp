@@ -292,6 +292,38 @@ private slots:
         QCOMPARE(*Catalog::maxActorId(*env, txn->get()), std::uint64_t(9));
     }
 
+    void metaOpsRoundTripAndApply() {
+        LogEntry e = createEntry("m", 5, 1);
+        e.metaOps.push_back(MetaOp{MetaOp::Kind::Put, "sql/schema", std::string("v\0x", 3)});
+        e.metaOps.push_back(MetaOp{MetaOp::Kind::Put, "sql/gone", "1"});
+        const std::string bytes = encodeLogEntry(e);
+        QCOMPARE(bytes[0], char(2)); // meta ops need version 2
+        QVERIFY(e.byteSize() >= bytes.size());
+        Result<LogEntry> back = decodeLogEntry(bytes);
+        QVERIFY2(back, str(back.status()));
+        QCOMPARE(back->metaOps.size(), std::size_t(2));
+        QCOMPARE(back->metaOps[0].value, std::string("v\0x", 3));
+        QCOMPARE(encodeLogEntry(*back), bytes);
+        // Entries without meta ops keep version 1.
+        QCOMPARE(encodeLogEntry(createEntry("m", 5, 1))[0], char(1));
+
+        auto env = freshEnv();
+        QVERIFY(env);
+        MetricsRegistry metrics;
+        Writer writer(*env, metrics);
+        LogEntry erase;
+        erase.metaOps.push_back(MetaOp{MetaOp::Kind::Erase, "sql/gone", {}});
+        erase.metaOps.push_back(MetaOp{MetaOp::Kind::Erase, "sql/never-set", {}});
+        QVERIFY(writer.applyNow({&e, &erase}, false).isOk());
+        Result<ReadTxn> txn = env->beginRead();
+        QCOMPARE(*env->readMeta(txn->get(), "sql/schema"), std::string("v\0x", 3));
+        QCOMPARE(env->readMeta(txn->get(), "sql/gone").status().code(), ErrorCode::NotFound);
+        txn->reset();
+        LogEntry badKey;
+        badKey.metaOps.push_back(MetaOp{MetaOp::Kind::Put, "", "x"});
+        QCOMPARE(writer.applyNow({&badKey}, false).code(), ErrorCode::InvalidArgument);
+    }
+
     void shrinkingWriteSetDropsPages() {
         auto env = freshEnv();
         QVERIFY(env);
@@ -432,7 +464,8 @@ private slots:
         const std::string good = encodeLogEntry(e);
         auto bytes = [](const std::string& s) { return QByteArray(s.data(), qsizetype(s.size())); };
         QTest::newRow("empty") << QByteArray();
-        QTest::newRow("version 2") << bytes("\x02" + good.substr(1));
+        QTest::newRow("version 3") << bytes("\x03" + good.substr(1));
+        QTest::newRow("version 2 without meta ops") << bytes("\x02" + good.substr(1));
         QTest::newRow("trailing byte") << bytes(good + "x");
         QTest::newRow("huge op count") << QByteArray("\x01\xff\xff\xff\xff\x00\x00\x00\x00", 9);
         QTest::newRow("huge write set count")
