@@ -35,7 +35,9 @@ cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" --target trou
 stop_server
 mkdir -p "$state"
 server=$root/build/release/daemon/app/troupe-server
+# --init loads the demo schema and the root user on the first start only.
 nohup "$server" --data-dir "$state/data" --listen 127.0.0.1 --http-port "$http_port" \
+    --init "$root/resources/init.sql" \
     --log-file "$state/troupe.log" </dev/null >"$state/stdout.log" 2>&1 &
 echo $! >"$pidfile"
 
@@ -63,7 +65,9 @@ TroupeDB is running (pid $(cat "$pidfile")), data in $state/data, log in $state/
   Metrics:  curl http://127.0.0.1:$http_port/metrics
   Stop:     ./quickstart.sh stop
 
-This build serves the storage engine and its HTTP endpoints. The MySQL protocol (port 33307),
-the Thrift API (33306), the troupe shell and the desktop console are not in this build yet;
-when they land, quickstart loads the demo schema and prints their connect commands here.
+The node was initialised from resources/init.sql: user root (password rootpass) and the demo
+actor types type1, thread, user and counters (KV). The SQL dialect runs in-process (see
+resources/docs/sql.md); the MySQL protocol (port 33307), the Thrift API (33306), the troupe
+shell and the desktop console are not in this build yet; when they land, quickstart prints
+their connect commands here.
 MSG

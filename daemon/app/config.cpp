@@ -163,6 +163,27 @@ const std::vector<OptionSpec>& optionSpecs() {
              c.dataDir = resolve(v, text);
              return std::string();
          }},
+        {"", "node_name", "--node-name", "NAME", "this node's name, name@host (node1@127.0.0.1)",
+         [](const RawValue& v, Config& c) {
+             std::string text;
+             if (std::string e = readText(v, text); !e.empty())
+                 return e;
+             const std::size_t at = text.find('@');
+             if (at == 0 || at == std::string::npos || at + 1 == text.size() ||
+                 text.find_first_of(" \t'\"") != std::string::npos)
+                 return "expected name@host such as node1@127.0.0.1, got " + quote(text);
+             c.nodeName = text;
+             return std::string();
+         }},
+        {"", "init", "--init", "FILE",
+         "ActorDB-style init script, run when the node is not initialised",
+         [](const RawValue& v, Config& c) {
+             std::string text;
+             if (std::string e = readText(v, text); !e.empty())
+                 return e;
+             c.initFile = text.empty() ? fs::path() : resolve(v, text);
+             return std::string();
+         }},
         {"network", "listen", "--listen", "ADDR", "address every listener binds to (127.0.0.1)",
          [](const RawValue& v, Config& c) {
              std::string text;
@@ -252,6 +273,17 @@ const std::vector<OptionSpec>& optionSpecs() {
              c.executorThreads = static_cast<unsigned>(n);
              return std::string();
          }},
+        {"sql", "kv_shards", "--kv-shards", "N", "local shards of every KV type, fixed at init (4)",
+         [](const RawValue& v, Config& c) {
+             std::int64_t n = 0;
+             if (std::string e = readInteger(v, 1, 1024, n); !e.empty())
+                 return e;
+             c.kvShards = static_cast<unsigned>(n);
+             return std::string();
+         }},
+        {"sql", "max_request_size", "--max-request-size", "SIZE",
+         "largest request accepted (16MiB)",
+         [](const RawValue& v, Config& c) { return readSize(v, 1024, kGiB, c.maxRequestSize); }},
         {"log", "level", "--log-level", "LEVEL",
          "trace | debug | info | warn | error | critical | off (info)",
          [](const RawValue& v, Config& c) {
@@ -510,7 +542,9 @@ std::string renderConfig(const Config& c) {
         out << "# effective configuration (file " << c.configFile.string() << " + flags)\n";
     else
         out << "# effective configuration (defaults + flags)\n";
-    out << "data_dir = " << escapeToml(c.dataDir.string()) << "\n\n";
+    out << "data_dir = " << escapeToml(c.dataDir.string()) << "\n"
+        << "node_name = " << escapeToml(c.nodeName) << "\n"
+        << "init = " << escapeToml(c.initFile.string()) << "\n\n";
     out << "[network]\n"
         << "listen = " << escapeToml(c.listenAddress) << "\n"
         << "thrift_port = " << c.thriftPort << "\n"
@@ -527,11 +561,22 @@ std::string renderConfig(const Config& c) {
     out << "[sql]\n"
         << "max_open_actors = " << c.maxOpenActors << "\n"
         << "page_cache = " << escapeToml(formatSize(c.pageCacheSize)) << "\n"
-        << "executor_threads = " << c.executorThreads << "\n\n";
+        << "executor_threads = " << c.executorThreads << "\n"
+        << "kv_shards = " << c.kvShards << "\n"
+        << "max_request_size = " << escapeToml(formatSize(c.maxRequestSize)) << "\n\n";
     out << "[log]\n"
         << "level = " << escapeToml(c.logLevel) << "\n"
         << "file = " << escapeToml(c.logFile.string()) << "\n";
     return out.str();
+}
+
+sql::DatabaseOptions toDatabaseOptions(const Config& c) {
+    sql::DatabaseOptions o;
+    o.engine = toEngineOptions(c);
+    o.nodeName = c.nodeName;
+    o.kvShards = c.kvShards;
+    o.maxRequestBytes = static_cast<std::size_t>(c.maxRequestSize);
+    return o;
 }
 
 sql::EngineOptions toEngineOptions(const Config& c) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "sql/database.h"
 #include "sql/engine.h"
 #include "storage/environment.h"
 
@@ -23,6 +24,8 @@ namespace troupe::app {
 
 struct Config {
     std::filesystem::path dataDir; // defaultConfig(): platform::defaultDataDir()
+    std::string nodeName = "node1@127.0.0.1";
+    std::filesystem::path initFile; // run when the data directory is not initialised
 
     std::string listenAddress = "127.0.0.1"; // every listener binds here (IPv4 or IPv6 literal)
     std::uint16_t thriftPort = 33306;
@@ -38,6 +41,8 @@ struct Config {
     std::size_t maxOpenActors = 1024;
     std::uint64_t pageCacheSize = 512ull << 10; // bytes per open actor
     unsigned executorThreads = 0;               // 0 = number of cores (at least 2)
+    unsigned kvShards = 4;                      // fixed at init
+    std::uint64_t maxRequestSize = 16ull << 20; // bytes
 
     std::string logLevel = "info";
     std::filesystem::path logFile; // empty = stderr
@@ -73,6 +78,7 @@ std::string renderConfig(const Config& config);
 
 // The engine's options for this configuration (metrics go to MetricsRegistry::global()).
 sql::EngineOptions toEngineOptions(const Config& config);
+sql::DatabaseOptions toDatabaseOptions(const Config& config);
 
 // What main() should do after reading the command line.
 struct CommandLine {

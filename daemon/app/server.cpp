@@ -1,8 +1,10 @@
 #include "app/server.h"
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include <asio.hpp>
@@ -12,7 +14,7 @@
 #include "core/metrics.h"
 #include "http/http_server.h"
 #include "http/status_endpoints.h"
-#include "sql/engine.h"
+#include "sql/database.h"
 
 namespace troupe::app {
 
@@ -40,7 +42,7 @@ struct Server::Parts {
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::thread ioThread;
     std::unique_ptr<http::HttpServer> http;
-    std::unique_ptr<sql::Engine> engine;
+    std::unique_ptr<sql::Database> database;
     std::optional<asio::steady_timer> watchdog;
     std::chrono::microseconds watchdogPeriod{0};
 
@@ -135,13 +137,35 @@ Status Server::start(Parts& parts) {
 
     notify("STATUS=opening storage and recovering");
     auto opening = std::chrono::steady_clock::now();
-    Result<std::unique_ptr<sql::Engine>> engine = sql::Engine::open(toEngineOptions(c));
-    if (!engine)
-        return engine.status().withContext("cannot open data directory " + c.dataDir.string());
-    parts.engine = std::move(*engine);
+    Result<std::unique_ptr<sql::Database>> database = sql::Database::open(toDatabaseOptions(c));
+    if (!database)
+        return database.status().withContext("cannot open data directory " + c.dataDir.string());
+    parts.database = std::move(*database);
     logger()->info("storage open in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 std::chrono::steady_clock::now() - opening)
                                                 .count());
+    return runInitScript(*parts.database);
+}
+
+Status Server::runInitScript(sql::Database& database) {
+    const Config& c = m_config;
+    if (c.initFile.empty())
+        return Status::ok();
+    if (database.initialized()) {
+        logger()->info("node already initialised; init script {} not run", c.initFile.string());
+        return Status::ok();
+    }
+    std::ifstream in(c.initFile, std::ios::binary);
+    if (!in)
+        return Status(ErrorCode::IoError, "cannot read init script " + c.initFile.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    notify("STATUS=running the init script");
+    auto done = database.script(sql::Session{}, text.str());
+    if (!done)
+        return done.status().withContext("init script " + c.initFile.string());
+    logger()->info("node initialised by {} ({} actor types)", c.initFile.string(),
+                   database.actorTypes().size());
     return Status::ok();
 }
 
@@ -189,9 +213,9 @@ void Server::shutdown(Parts& parts) {
     auto started = std::chrono::steady_clock::now();
     if (parts.http)
         parts.http->stopAndWait(); // no new requests; in-flight ones answered
-    if (parts.engine) {
-        parts.engine->shutdown(); // flush, close LMDB
-        parts.engine.reset();
+    if (parts.database) {
+        parts.database->shutdown(); // flush, close LMDB
+        parts.database.reset();
     }
     if (parts.watchdog)
         asio::post(parts.io, [&parts] { parts.watchdog->cancel(); });

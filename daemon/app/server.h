@@ -27,6 +27,10 @@
 #include "core/metrics.h"
 #include "core/status.h"
 
+namespace troupe::sql {
+class Database;
+}
+
 namespace troupe::app {
 
 class Server {
@@ -51,6 +55,7 @@ private:
     static Gauge& readyGauge();
     Status start(Parts& parts);
     void announceReady(Parts& parts);
+    Status runInitScript(sql::Database& database); // --init, on an uninitialised node
     int fail(const std::string& message, Parts& parts);
     void shutdown(Parts& parts);
     void waitForStop();

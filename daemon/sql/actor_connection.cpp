@@ -8,11 +8,12 @@
 namespace troupe::sql {
 namespace {
 
-// Pragmas that would break page capture or the storage format if SQL could change them.
-constexpr std::array<const char*, 12> kForbiddenPragmas = {
-    "journal_mode",    "locking_mode", "synchronous",    "page_size",
-    "mmap_size",       "temp_store",   "wal_checkpoint", "wal_autocheckpoint",
-    "writable_schema", "query_only",   "secure_delete",  "cache_spill",
+// The SQLite pragmas SQL may use in an actor: ActorDB's five (MISSION §2) plus the two
+// read-only integrity checks operators need. Every other pragma is refused; journaling,
+// locking and the page size belong to page capture.
+constexpr std::array<const char*, 7> kAllowedPragmas = {
+    "freelist_count", "page_count",      "table_info",  "index_list",
+    "index_xinfo",    "integrity_check", "quick_check",
 };
 
 bool iequals(const char* a, const char* b) {
@@ -120,11 +121,11 @@ int ActorConnection::authorize(void* self, int action, const char* a, const char
         // The request is already one transaction; clients' BEGIN/COMMIT must not end it.
         return SQLITE_DENY;
     case SQLITE_PRAGMA:
-        for (const char* name : kForbiddenPragmas) {
+        for (const char* name : kAllowedPragmas) {
             if (a && iequals(a, name))
-                return SQLITE_DENY;
+                return SQLITE_OK;
         }
-        return SQLITE_OK;
+        return SQLITE_DENY;
     default:
         return SQLITE_OK;
     }
@@ -141,6 +142,26 @@ Status ActorConnection::exec(const char* sql) {
     sqlite3_free(error);
     Status st = sqlError(rc, sql);
     return Status(st.code(), message + " (in \"" + sql + "\")");
+}
+
+Result<std::int64_t> ActorConnection::queryInt(const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    m_internal = true;
+    int rc = sqlite3_prepare_v2(m_db, sql, -1, &stmt, nullptr);
+    std::int64_t value = 0;
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) {
+            value = sqlite3_column_int64(stmt, 0);
+            rc = SQLITE_DONE;
+        }
+    }
+    m_internal = false;
+    Status st = rc == SQLITE_DONE ? Status::ok() : sqlError(rc, sql);
+    sqlite3_finalize(stmt);
+    if (!st.isOk())
+        return st;
+    return value;
 }
 
 Status ActorConnection::exec(Txn statement) {

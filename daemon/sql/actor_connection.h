@@ -38,8 +38,10 @@ public:
     static constexpr std::size_t kCachedRequests = 8;
     static constexpr std::size_t kMaxCachedSqlBytes = 4096;
 
-    // Runs an internal statement past the authorizer (setup pragmas, VACUUM in tests).
+    // Runs an internal statement past the authorizer (setup pragmas, schema migration).
     Status exec(const char* sql);
+    // The first column of the first row of an internal query ("PRAGMA user_version").
+    Result<std::int64_t> queryInt(const char* sql);
 
     // The transaction statements the executor runs around every request, prepared once per
     // connection (parsing BEGIN/COMMIT for every request cost ~12% of a write's CPU).

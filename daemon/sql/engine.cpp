@@ -119,6 +119,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
                                            : std::max(2u, std::thread::hardware_concurrency());
     exec.maxOpenActors = options.maxOpenActors;
     exec.pageCacheKiB = options.pageCacheKiB;
+    exec.migrations = options.migrations;
     impl->executor =
         std::make_unique<Executor>(*impl->env, *impl->log, *impl->vfs, *impl->metrics, exec, maxId);
 
@@ -220,6 +221,29 @@ Status Engine::remove(std::string_view type, std::string_view name) {
         m_impl->executor->submit(std::move(task));
     });
     return r.status();
+}
+
+Result<std::string> Engine::readMeta(std::string_view key) {
+    auto txn = m_impl->env->beginRead();
+    if (!txn)
+        return txn.status();
+    return m_impl->env->readMeta(txn->get(), key);
+}
+
+Status Engine::writeMeta(std::vector<storage::MetaOp> ops) {
+    if (m_impl->shutDown)
+        return Status(ErrorCode::ShuttingDown, "the server is shutting down");
+    storage::LogEntry entry;
+    entry.metaOps = std::move(ops);
+    auto promise = std::make_shared<std::promise<Status>>();
+    auto future = promise->get_future();
+    m_impl->log->submit(std::move(entry), true,
+                        [promise](Status s) { promise->set_value(std::move(s)); });
+    return future.get();
+}
+
+Executor& Engine::executor() {
+    return *m_impl->executor;
 }
 
 void Engine::shutdown() {

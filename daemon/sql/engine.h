@@ -20,6 +20,7 @@
 #include "core/status.h"
 #include "sql/value.h"
 #include "storage/environment.h"
+#include "storage/log_entry.h"
 
 namespace troupe::sql {
 
@@ -31,7 +32,10 @@ struct EngineOptions {
     std::size_t maxOpenActors = 1024;              // open SQLite connections (LRU)
     std::size_t pageCacheKiB = 512;                // SQLite page cache per open actor
     MetricsRegistry* metrics = nullptr;            // nullptr = MetricsRegistry::global()
+    MigrationSource migrations;                    // schema upgrades run before requests
 };
+
+class Executor;
 
 class Engine {
 public:
@@ -58,6 +62,14 @@ public:
     Result<std::uint64_t> count(std::string_view type);
     // Deletes the actor and frees its pages; durable when this returns. NotFound if missing.
     Status remove(std::string_view type, std::string_view name);
+
+    // The node's meta database (schema, users, id leases): read from the last committed state;
+    // written through the log, durable when writeMeta returns.
+    Result<std::string> readMeta(std::string_view key);
+    Status writeMeta(std::vector<storage::MetaOp> ops);
+
+    // For multi-actor transactions (ActorTxn).
+    Executor& executor();
 
     // Stops accepting requests, finishes the queued ones, flushes and closes LMDB. Idempotent.
     // Requests after it fail with ShuttingDown; the catalog calls must not race with it.

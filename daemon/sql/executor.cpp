@@ -80,6 +80,11 @@ private:
         std::deque<ActorTask> waiting;
         std::list<ActorState*>::iterator lru;
         std::string key;
+        std::uint64_t lockedBy = 0; // the multi-actor transaction holding it (0: none)
+        bool txnCommitted = false;  // lockedBy's TxnCommit ran: its pages are pending
+        bool txnDelete = false;     // lockedBy deletes the actor
+        bool versionKnown = false;  // schemaVersion matches the database
+        std::uint32_t schemaVersion = 0;
     };
 
     // The requests of one commit on its way to the log, answered by the log's completion.
@@ -95,6 +100,13 @@ private:
     ActorState* findOrCreate(ActorTask& task);
     void runBatch(ActorState* st, std::vector<ActorTask> tasks);
     void runDelete(ActorState* st, ActorTask task);
+    void grantLock(ActorState* st, ActorTask task);
+    void txnRun(ActorState* st, ActorTask task);
+    void txnCommit(ActorState* st, ActorTask task);
+    void txnEnd(ActorState* st, ActorTask task);
+    // Brings the actor's tables up to its type's schema inside the open transaction.
+    Status migrate(ActorState* st);
+    void rollback(ActorState* st);
     void completed(ActorState* st, const Status& status, bool wasDelete);
     void processNext(ActorState* st);
     // Answers a request; any thread (it touches only atomics and the request itself).
@@ -148,7 +160,10 @@ void Executor::Worker::run() {
 }
 
 void Executor::Worker::reply(ActorTask& task, Result<ExecResult> result) {
-    if (!result.isOk())
+    const bool request = task.kind == ActorTask::Kind::Sql || task.kind == ActorTask::Kind::Delete;
+    if (!request) {
+        // The steps of a multi-actor transaction: its coordinator counts the request.
+    } else if (!result.isOk())
         m_executor.m_metrics.errors.add();
     else if (result->wrote)
         m_executor.m_metrics.writes.add();
@@ -205,15 +220,42 @@ Executor::Worker::ActorState* Executor::Worker::findOrCreate(ActorTask& task) {
 }
 
 void Executor::Worker::handleTask(ActorTask task) {
+    using Kind = ActorTask::Kind;
+    if (task.kind == Kind::TxnRun || task.kind == Kind::TxnCommit || task.kind == Kind::TxnEnd) {
+        auto it = m_actors.find(actorKey(task.type, task.name));
+        if (it == m_actors.end() || it->second->lockedBy != task.txn) {
+            reply(task, Status(ErrorCode::Internal, "transaction " + std::to_string(task.txn) +
+                                                        " does not hold actor " +
+                                                        describe(task.type, task.name)));
+            return;
+        }
+        ActorState* st = it->second.get();
+        if (task.kind == Kind::TxnRun)
+            txnRun(st, std::move(task));
+        else if (task.kind == Kind::TxnCommit)
+            txnCommit(st, std::move(task));
+        else
+            txnEnd(st, std::move(task));
+        return;
+    }
     ActorState* st = findOrCreate(task);
     if (!st)
         return;
-    if (st->inFlight) {
+    if (st->inFlight || st->lockedBy != 0) {
+        if (task.kind == Kind::TxnLock && task.tryLock) {
+            reply(task,
+                  Status(ErrorCode::Busy, "actor " + describe(task.type, task.name) + " is busy"));
+            return;
+        }
         st->waiting.push_back(std::move(task));
         return;
     }
-    if (task.kind == ActorTask::Kind::Delete) {
+    if (task.kind == Kind::Delete) {
         runDelete(st, std::move(task));
+        return;
+    }
+    if (task.kind == Kind::TxnLock) {
+        grantLock(st, std::move(task));
         return;
     }
     std::vector<ActorTask> tasks;
@@ -226,6 +268,7 @@ void Executor::Worker::touch(ActorState* st) {
 }
 
 void Executor::Worker::closeConnection(ActorState* st) {
+    st->versionKnown = false;
     if (st->conn) {
         st->conn.reset();
         --m_open;
@@ -245,7 +288,7 @@ void Executor::Worker::evictIdle() {
     while (m_open >= m_openLimit && it != m_lru.begin()) {
         --it;
         ActorState* st = *it;
-        if (st->inFlight || !st->waiting.empty() || !st->persisted || !st->conn)
+        if (st->inFlight || st->lockedBy || !st->waiting.empty() || !st->persisted || !st->conn)
             continue;
         it = std::next(it); // stays valid when st's entry goes
         erase(st);
@@ -287,6 +330,11 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
         failAll(begin);
         return;
     }
+    if (Status migrated = migrate(st); !migrated.isOk()) {
+        rollback(st);
+        failAll(migrated);
+        return;
+    }
 
     std::vector<Result<ExecResult>> results;
     results.reserve(tasks.size());
@@ -312,9 +360,15 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
         }
         results.push_back(std::move(r));
     }
-    if (single && !results[0].isOk()) {
-        (void)conn.exec(ActorConnection::Txn::Rollback);
-        reply(tasks[0], results[0].status());
+    bool anyOk = false;
+    for (auto& r : results)
+        anyOk = anyOk || r.isOk();
+    if (!anyOk && (single || !st->persisted)) {
+        // Nothing to keep: a failed request, or only failures on an actor that does not exist
+        // yet (its migration must not be committed without its catalog entry).
+        rollback(st);
+        for (std::size_t i = 0; i < tasks.size(); ++i)
+            reply(tasks[i], std::move(results[i]));
         if (!st->persisted && st->waiting.empty())
             erase(st);
         else
@@ -322,7 +376,7 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
         return;
     }
     if (Status commit = conn.exec(ActorConnection::Txn::Commit); !commit.isOk()) {
-        (void)conn.exec(ActorConnection::Txn::Rollback);
+        rollback(st);
         closeConnection(st);
         failAll(commit);
         return;
@@ -337,12 +391,9 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
     storage::LogEntry entry;
     std::optional<storage::WriteSet> captured = conn.file()->takeCaptured();
     const bool wrote = captured.has_value();
-    bool anyOk = false;
     for (auto& r : results) {
-        if (r.isOk()) {
+        if (r.isOk())
             r->wrote = wrote;
-            anyOk = true;
-        }
     }
     if (!st->persisted && anyOk) {
         storage::CatalogOp create;
@@ -455,6 +506,12 @@ void Executor::Worker::processNext(ActorState* st) {
         runDelete(st, std::move(task));
         return;
     }
+    if (st->waiting.front().kind == ActorTask::Kind::TxnLock) {
+        ActorTask task = std::move(st->waiting.front());
+        st->waiting.pop_front();
+        grantLock(st, std::move(task));
+        return;
+    }
     std::vector<ActorTask> batch;
     while (!st->waiting.empty() && st->waiting.front().kind == ActorTask::Kind::Sql &&
            batch.size() < m_executor.m_options.maxBatchRequests) {
@@ -462,6 +519,140 @@ void Executor::Worker::processNext(ActorState* st) {
         st->waiting.pop_front();
     }
     runBatch(st, std::move(batch));
+}
+
+void Executor::Worker::rollback(ActorState* st) {
+    st->versionKnown = false; // a migration in the transaction is undone too
+    if (st->conn && st->conn->inTransaction())
+        (void)st->conn->exec(ActorConnection::Txn::Rollback);
+}
+
+Status Executor::Worker::migrate(ActorState* st) {
+    const MigrationSource& source = m_executor.m_options.migrations;
+    if (!source)
+        return Status::ok();
+    ActorConnection& conn = *st->conn;
+    if (!st->versionKnown) {
+        Result<std::int64_t> version = conn.queryInt("PRAGMA user_version");
+        if (!version)
+            return version.status();
+        st->schemaVersion = std::uint32_t(*version);
+        st->versionKnown = true;
+    }
+    Migration m = source(st->record.type, st->schemaVersion);
+    if (m.version <= st->schemaVersion)
+        return Status::ok();
+    const std::uint32_t from = st->schemaVersion;
+    for (std::size_t i = 0; i < m.statements.size(); ++i) {
+        if (Status s = conn.exec(m.statements[i].c_str()); !s.isOk())
+            return s.withContext("migrating actor " + describe(st->record.type, st->record.name) +
+                                 " to schema version " + std::to_string(from + i + 1));
+    }
+    TROUPE_RETURN_IF_ERROR(
+        conn.exec(("PRAGMA user_version = " + std::to_string(m.version)).c_str()));
+    st->schemaVersion = m.version;
+    return Status::ok();
+}
+
+void Executor::Worker::grantLock(ActorState* st, ActorTask task) {
+    touch(st);
+    Status s = ensureOpen(st);
+    if (s.isOk()) {
+        s = st->conn->exec(ActorConnection::Txn::Begin);
+        if (!s.isOk())
+            closeConnection(st);
+    }
+    if (s.isOk()) {
+        s = migrate(st);
+        if (!s.isOk())
+            rollback(st);
+    }
+    if (!s.isOk()) {
+        reply(task, s.withContext("actor " + describe(st->record.type, st->record.name)));
+        processNext(st); // forgets an actor that was to be created
+        return;
+    }
+    st->lockedBy = task.txn;
+    st->txnCommitted = false;
+    st->txnDelete = false;
+    reply(task, ExecResult{});
+}
+
+void Executor::Worker::txnRun(ActorState* st, ActorTask task) {
+    touch(st);
+    if (!st->conn || !st->conn->inTransaction()) {
+        reply(task, Status(ErrorCode::Internal, "the transaction of actor " +
+                                                    describe(st->record.type, st->record.name) +
+                                                    " ended early"));
+        return;
+    }
+    Result<ExecResult> r = st->conn->run(task.sql, task.params);
+    if (r && !st->conn->inTransaction())
+        r = Status(ErrorCode::Internal, "transaction ended early");
+    reply(task, std::move(r));
+}
+
+void Executor::Worker::txnCommit(ActorState* st, ActorTask task) {
+    ExecResult result;
+    if (task.deleteActor) {
+        rollback(st);
+        closeConnection(st);
+        st->txnDelete = true;
+        if (st->persisted) {
+            storage::CatalogOp del;
+            del.kind = storage::CatalogOp::Kind::Delete;
+            del.record = st->record;
+            task.prepared->catalogOps.push_back(std::move(del));
+            result.wrote = true;
+        }
+    } else {
+        if (!st->conn || !st->conn->inTransaction()) {
+            reply(task, Status(ErrorCode::Internal, "the transaction of actor " +
+                                                        describe(st->record.type, st->record.name) +
+                                                        " ended early"));
+            return;
+        }
+        if (Status commit = st->conn->exec(ActorConnection::Txn::Commit); !commit.isOk()) {
+            rollback(st);
+            reply(task, commit.withContext("actor " + describe(st->record.type, st->record.name)));
+            return;
+        }
+        std::uint64_t hits = 0, misses = 0;
+        st->conn->takeCacheStats(hits, misses);
+        m_executor.m_metrics.cacheHits.add(hits);
+        m_executor.m_metrics.cacheMisses.add(misses);
+        if (!st->persisted) {
+            storage::CatalogOp create;
+            create.kind = storage::CatalogOp::Kind::Create;
+            create.record = st->record;
+            task.prepared->catalogOps.push_back(std::move(create));
+        }
+        if (std::optional<storage::WriteSet> captured = st->conn->file()->takeCaptured()) {
+            task.prepared->writeSets.push_back(std::move(*captured));
+            result.wrote = true;
+        }
+    }
+    st->txnCommitted = true;
+    st->inFlight = true;
+    ++m_inFlight;
+    reply(task, std::move(result));
+}
+
+void Executor::Worker::txnEnd(ActorState* st, ActorTask task) {
+    st->lockedBy = 0;
+    if (st->txnCommitted) {
+        st->txnCommitted = false;
+        const bool wasDelete = st->txnDelete;
+        st->txnDelete = false;
+        const Status outcome = task.outcome;
+        reply(task, ExecResult{});
+        completed(st, outcome, wasDelete); // may erase st
+        return;
+    }
+    rollback(st);
+    st->txnDelete = false;
+    reply(task, ExecResult{});
+    processNext(st);
 }
 
 // ---- Executor ------------------------------------------------------------------------------

@@ -42,11 +42,19 @@ struct ExecutorOptions {
     std::size_t maxOpenActors = 1024;
     std::size_t pageCacheKiB = 512;
     std::size_t maxBatchRequests = 256; // requests of one actor merged into one transaction
+    MigrationSource migrations;         // empty: actors are never migrated
 };
 
 // One request to an actor.
+//
+// Sql and Delete are whole requests. The Txn* kinds are the steps of a multi-actor transaction
+// (see ActorTxn): TxnLock takes the actor for transaction `txn` and opens its SQLite
+// transaction (queueing behind the actor's other work, or failing with Busy when `tryLock`);
+// TxnRun runs SQL in it; TxnCommit ends the SQLite transaction and puts the actor's catalog op
+// and write set into `*prepared` (the actor stays locked, its pages pending); TxnEnd releases
+// the actor: `outcome` OK after the combined entry is durable, an error to roll back.
 struct ActorTask {
-    enum class Kind { Sql, Delete };
+    enum class Kind { Sql, Delete, TxnLock, TxnRun, TxnCommit, TxnEnd };
     Kind kind = Kind::Sql;
     std::string type;
     std::string name;
@@ -54,6 +62,11 @@ struct ActorTask {
     std::vector<Value> params;
     ExecFlags flags;
     std::function<void(Result<ExecResult>)> done;
+    std::uint64_t txn = 0;                 // Txn*: the transaction
+    bool tryLock = false;                  // TxnLock
+    bool deleteActor = false;              // TxnCommit: delete the actor instead of writing
+    storage::LogEntry* prepared = nullptr; // TxnCommit
+    Status outcome;                        // TxnEnd
 };
 
 struct ExecutorMetrics {
@@ -80,6 +93,8 @@ public:
     void stop();
 
     std::uint64_t allocateActorId() { return m_nextActorId.fetch_add(1) + 1; }
+    std::uint64_t allocateTxnId() { return m_nextTxnId.fetch_add(1) + 1; }
+    storage::Log& log() { return m_log; }
 
 private:
     class Worker;
@@ -91,6 +106,7 @@ private:
     ExecutorMetrics m_metrics;
     ExecutorOptions m_options;
     std::atomic<std::uint64_t> m_nextActorId;
+    std::atomic<std::uint64_t> m_nextTxnId{0};
     std::atomic<bool> m_stopped{false};
     std::vector<std::unique_ptr<Worker>> m_workers;
 };

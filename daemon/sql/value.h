@@ -4,6 +4,7 @@
 // Thrift, the shell through Thrift).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -31,5 +32,13 @@ struct ExecResult {
     std::int64_t rowsChanged = 0; // sum over the request's statements
     bool wrote = false;           // the request changed the actor's database
 };
+
+// What the schema says an actor of `type` at version `from` must run before its next request
+// (DESIGN §1 "actors migrate lazily"). version <= from: nothing to do.
+struct Migration {
+    std::uint32_t version = 0;
+    std::vector<std::string> statements;
+};
+using MigrationSource = std::function<Migration(const std::string& type, std::uint32_t from)>;
 
 } // namespace troupe::sql

@@ -235,6 +235,48 @@ private slots:
         QVERIFY(!HttpTestClient::get(ports.http, "/health", 500ms));
     }
 
+    // --init runs the checked-in example (resources/init.sql) on a fresh node, is skipped on an
+    // initialised one, and a bad script stops the server with the script's error.
+    void initScriptRunsOnceAndABadOneFails() {
+        QTemporaryDir tmp;
+        const QString data = tmp.path() + "/data";
+        const QString init = QStringLiteral(TROUPE_SOURCE_DIR) + "/resources/init.sql";
+        const QString withActor = tmp.path() + "/with_actor.sql";
+        {
+            std::ifstream in(init.toStdString());
+            std::ofstream out(withActor.toStdString());
+            out << in.rdbuf() << "\nUSE actordb\nACTOR type1(music) create;\n"
+                << "INSERT INTO tab (txt) VALUES ('hello');\n";
+        }
+        Ports ports = freePorts();
+        for (int run = 0; run < 2; ++run) {
+            ServerProcess server(tmp.path(), "init" + QString::number(run));
+            QVERIFY(server.start(data, ports, {"--init", withActor}));
+            QVERIFY2(server.waitReady(), server.errorOutput().c_str());
+            auto metrics = HttpTestClient::get(ports.http, "/metrics");
+            QVERIFY(metrics);
+            QVERIFY2(contains(metrics->body, "troupe_actors_total 1\n"), metrics->body.c_str());
+            server.signal(SIGTERM);
+            QVERIFY(server.waitExit());
+            QCOMPARE(server.exitCode(), 0);
+            const std::string log = server.errorOutput();
+            QVERIFY2(contains(log, run == 0 ? "node initialised by" : "already initialised"),
+                     log.c_str());
+        }
+
+        const QString bad = tmp.path() + "/bad.sql";
+        {
+            std::ofstream out(bad.toStdString());
+            out << "USE config\nINSERT INTO groups VALUES ('grp1','cluster')\n"
+                   "INSERT INTO nodes VALUES ('node1@127.0.0.1','grp1')\n";
+        }
+        ServerProcess failing(tmp.path(), "bad");
+        QVERIFY(failing.start(tmp.path() + "/fresh", ports, {"--init", bad}));
+        QVERIFY(failing.waitExit());
+        QCOMPARE(failing.exitCode(), 1);
+        QVERIFY2(contains(failing.errorOutput(), "MissingRootUser"), failing.errorOutput().c_str());
+    }
+
     void sigintStopsCleanlyAndTheDirectoryCanBeReused() {
         QTemporaryDir tmp;
         QString data = tmp.path() + "/data";

@@ -1,0 +1,76 @@
+#pragma once
+
+// ActorTxn: one request's transaction over several actors on this node (DESIGN §7: "a request
+// is one transaction"). The coordinator (a request thread) locks actors through their
+// executor workers, runs SQL in each actor's open SQLite transaction, and at commit gathers
+// every actor's write set into ONE log entry: on one node all of it is applied by one LMDB
+// transaction, so the actors change together or not at all.
+//
+// Deadlock freedom (issue 3): lock() may wait for an actor only when the caller takes actors in
+// the global order of ActorRef (type, then name) and holds nothing greater. An actor found
+// later out of order is taken with tryLock, which never waits (Busy instead); the caller then
+// aborts and starts over with the larger set locked in order. Waits therefore always point from
+// smaller to greater keys and cannot form a cycle.
+//
+// Threads: one coordinator thread uses an ActorTxn; it blocks on the workers' answers. Not for
+// use on an executor worker or the storage writer's thread.
+
+#include <compare>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "sql/value.h"
+
+namespace troupe::sql {
+
+class Executor;
+
+struct ActorRef {
+    std::string type;
+    std::string name;
+    auto operator<=>(const ActorRef&) const = default;
+    std::string describe() const { return type + "(" + name + ")"; }
+};
+
+class ActorTxn {
+public:
+    explicit ActorTxn(Executor& executor);
+    ~ActorTxn(); // abort() unless committed
+    ActorTxn(const ActorTxn&) = delete;
+    ActorTxn& operator=(const ActorTxn&) = delete;
+
+    // Takes `actor` (creating it at commit if missing and `create`). Errors: NoCreate, Busy
+    // (tryLock and held by someone else), anything opening the actor.
+    Status lock(const ActorRef& actor, bool create, bool tryLock);
+    bool holds(const ActorRef& actor) const { return m_held.count(actor) != 0; }
+    const std::set<ActorRef>& held() const { return m_held; }
+
+    // Runs SQL in a held actor's transaction.
+    Result<ExecResult> run(const ActorRef& actor, std::string sql, std::vector<Value> params);
+
+    // The actor is deleted when the transaction commits (PRAGMA delete).
+    void deleteAtCommit(const ActorRef& actor) { m_deletes.insert(actor); }
+
+    struct Outcome {
+        std::size_t actorsChanged = 0; // actors whose database or catalog entry changed
+    };
+    // Ends every actor's transaction, writes the one combined log entry and waits until it is
+    // durable (forceSync: even when the server's fsync mode is not always), then releases the
+    // actors. On any error nothing of the transaction remains.
+    Result<Outcome> commit(bool forceSync);
+
+    // Rolls every actor back and releases it. Idempotent.
+    void abort();
+
+private:
+    Executor& m_executor;
+    std::uint64_t m_id;
+    std::set<ActorRef> m_held;
+    std::set<ActorRef> m_deletes;
+    bool m_finished = false;
+};
+
+} // namespace troupe::sql

@@ -1,0 +1,107 @@
+#pragma once
+
+// Database: the in-process query facade of one node (issue 3) — the ActorDB dialect over the
+// Engine. The MySQL and Thrift servers and `troupe-server --init` are thin layers over it.
+//
+// It owns the Engine and the node's SQL-level state: the schema (actor types and their
+// statements), users and grants, groups and nodes, named prepared statements and the uniqid
+// lease. That state lives in the `meta` database and changes through the same log as actor
+// pages (storage::MetaOp), so it is durable before a change is acknowledged.
+//
+//   query()   a request in the ActorDB dialect: ACTOR blocks, {{variables}}, pragmas, SHOW,
+//             PREPARE/EXECUTE. One transaction, however many actors it touches.
+//   config()  a `USE config` script (groups, nodes, users, grants).
+//   schema()  a `USE schema` script (append-only; validated before it is saved).
+//   script()  an ActorDB init file: `USE config` / `USE schema` / `USE actordb` sections.
+//
+// Before the node is initialised (no config yet) only config() and script() work; everything
+// else fails with NotInitialized.
+//
+// Threads: every method may be called from any thread, concurrently. Calls block until the
+// answer is known (a write: until it is durable); front ends call them off their I/O threads.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "sql/engine.h"
+#include "sql/value.h"
+
+namespace troupe::sql {
+
+class Schema;
+class AccessConfig;
+
+struct DatabaseOptions {
+    EngineOptions engine;
+    std::string nodeName = "node1@127.0.0.1"; // this node in `nodes` (ActorDB's node names)
+    unsigned kvShards = 4;                    // local shards per KV type, fixed at init
+    std::size_t maxRequestBytes = 16u << 20;  // larger requests fail with TooLarge
+};
+
+// Who is asking. Front ends authenticate, then pass the user with every call.
+struct Session {
+    std::string user; // empty: the node itself (init scripts, tests) with every right
+};
+
+// One row per result column of SHOW/introspection calls.
+struct ColumnDescription {
+    std::string name;
+    std::string declType;
+    bool primaryKey = false;
+    bool notNull = false;
+};
+
+class Database {
+public:
+    static Result<std::unique_ptr<Database>> open(const DatabaseOptions& options);
+    ~Database(); // shutdown()
+
+    // A request in the ActorDB dialect. `params` bind to ?1.. / ? in every statement.
+    Result<ExecResult> query(const Session& session, std::string_view request,
+                             std::vector<Value> params = {});
+    // One actor, as Thrift's exec_single: `sql` runs in type(name) with the given flags.
+    Result<ExecResult> querySingle(const Session& session, std::string_view type,
+                                   std::string_view name, std::string_view sql, ExecFlags flags,
+                                   std::vector<Value> params = {});
+    Result<ExecResult> config(const Session& session, std::string_view script);
+    Result<ExecResult> schema(const Session& session, std::string_view script);
+    // An ActorDB init file: `USE config|schema|actordb` lines switch the mode (initially
+    // actordb); `COMMIT` lines end a section. Returns the last section's result.
+    Result<ExecResult> script(const Session& session, std::string_view text);
+
+    bool initialized() const;
+    // Checks a plain password (Thrift login, MySQL over TLS). NotLoggedIn on failure.
+    Status authenticate(std::string_view user, std::string_view password) const;
+    // mysql_native_password: `scramble` = SHA1(pw) XOR SHA1(salt + SHA1(SHA1(pw))).
+    Status authenticateNative(std::string_view user, std::string_view salt,
+                              std::string_view scramble) const;
+
+    // Introspection (Thrift actor_types / actor_tables / actor_columns).
+    std::vector<std::string> actorTypes() const;
+    Result<std::vector<std::string>> actorTables(std::string_view type) const;
+    Result<std::vector<ColumnDescription>> actorColumns(std::string_view type,
+                                                        std::string_view table) const;
+
+    // A cluster-unique id (Thrift uniqid, {{uniqid}}): never repeats, across restarts too.
+    Result<std::int64_t> uniqid();
+
+    std::shared_ptr<const Schema> currentSchema() const;
+    std::shared_ptr<const AccessConfig> currentAccess() const;
+    const DatabaseOptions& options() const;
+    Engine& engine();
+
+    // Stops the engine (see Engine::shutdown). Idempotent.
+    void shutdown();
+
+    class Impl; // database_impl.h, internal to daemon/sql
+
+private:
+    explicit Database(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace troupe::sql
