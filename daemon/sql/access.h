@@ -42,8 +42,9 @@
 //                               str sha256Hash (32 bytes),
 //                               u32 grantCount, per grant: str actorType, u8 rights
 //                               (bit 0 read, bit 1 write; never 0)
-// Lists are sorted by name (grants by actorType) without duplicates; nothing may follow the last
-// user. decodeAccessConfig() answers Corruption for anything else, never crashes.
+// Lists are written sorted by name (grants by actorType); the decoder re-sorts them and answers
+// Corruption, never a crash, for duplicates, bad hash sizes, empty grants, nodes outside their
+// groups, unknown versions or flags, truncation and bytes after the last user.
 
 #include <string>
 #include <string_view>
