@@ -87,6 +87,8 @@ Result<ActorTxn::Outcome> ActorTxn::commit(bool forceSync) {
     for (const ActorRef& actor : m_held) {
         ActorTask task = makeTask(Kind::TxnCommit, m_id, actor);
         task.deleteActor = m_deletes.count(actor) != 0;
+        if (auto copy = m_copies.find(actor); copy != m_copies.end())
+            task.copyFrom = copy->second;
         task.prepared = &parts[i++];
         commits.push_back(std::move(task));
     }

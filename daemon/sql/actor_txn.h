@@ -17,6 +17,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -53,6 +54,11 @@ public:
 
     // The actor is deleted when the transaction commits (PRAGMA delete).
     void deleteAtCommit(const ActorRef& actor) { m_deletes.insert(actor); }
+    // The actor becomes a copy of the committed state of `source` (same type) at commit
+    // (PRAGMA copy=source).
+    void copyAtCommit(const ActorRef& actor, std::string source) {
+        m_copies[actor] = std::move(source);
+    }
 
     struct Outcome {
         std::size_t actorsChanged = 0; // actors whose database or catalog entry changed
@@ -70,6 +76,7 @@ private:
     std::uint64_t m_id;
     std::set<ActorRef> m_held;
     std::set<ActorRef> m_deletes;
+    std::map<ActorRef, std::string> m_copies;
     bool m_finished = false;
 };
 

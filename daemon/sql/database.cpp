@@ -195,6 +195,9 @@ Status Database::Impl::prepare(PreparedStatement statement) {
     std::lock_guard admin(m_adminMutex);
     auto next = std::make_shared<std::map<std::string, PreparedStatement>>(*prepared());
     const std::string name = statement.name;
+    if (next->count(name))
+        return Status(ErrorCode::Exists, "a prepared statement named " + name +
+                                             " exists; PREPARE DELETE " + name + " first");
     (*next)[name] = std::move(statement);
     TROUPE_RETURN_IF_ERROR(engine->writeMeta(
         {storage::MetaOp{storage::MetaOp::Kind::Put, kMetaPrepared, encodePrepared(*next)}}));
@@ -392,6 +395,9 @@ Result<std::vector<ColumnDescription>> Database::actorColumns(std::string_view t
 }
 
 Result<std::int64_t> Database::uniqid() {
+    if (!initialized())
+        return Status(ErrorCode::NotInitialized,
+                      "the node is not initialised: run a USE config script first");
     return m_impl->uniqid();
 }
 

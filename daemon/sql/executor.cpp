@@ -7,6 +7,8 @@
 #include "sql/actor_connection.h"
 #include "sql/vfs.h"
 #include "storage/catalog.h"
+#include "storage/page_codec.h"
+#include "storage/page_store.h"
 
 namespace troupe::sql {
 
@@ -104,6 +106,8 @@ private:
     void txnRun(ActorState* st, ActorTask task);
     void txnCommit(ActorState* st, ActorTask task);
     void txnEnd(ActorState* st, ActorTask task);
+    Result<storage::WriteSet> copyWriteSet(const storage::ActorRecord& target,
+                                           const std::string& type, const std::string& source);
     // Brings the actor's tables up to its type's schema inside the open transaction.
     Status migrate(ActorState* st);
     void rollback(ActorState* st);
@@ -605,6 +609,23 @@ void Executor::Worker::txnCommit(ActorState* st, ActorTask task) {
             task.prepared->catalogOps.push_back(std::move(del));
             result.wrote = true;
         }
+    } else if (!task.copyFrom.empty()) {
+        // PRAGMA copy: the actor becomes the committed state of the source, page for page.
+        rollback(st);
+        closeConnection(st); // its cache holds the old pages
+        auto copy = copyWriteSet(st->record, task.type, task.copyFrom);
+        if (!copy) {
+            reply(task, copy.status());
+            return;
+        }
+        if (!st->persisted) {
+            storage::CatalogOp create;
+            create.kind = storage::CatalogOp::Kind::Create;
+            create.record = st->record;
+            task.prepared->catalogOps.push_back(std::move(create));
+        }
+        task.prepared->writeSets.push_back(std::move(*copy));
+        result.wrote = true;
     } else {
         if (!st->conn || !st->conn->inTransaction()) {
             reply(task, Status(ErrorCode::Internal, "the transaction of actor " +
@@ -636,6 +657,40 @@ void Executor::Worker::txnCommit(ActorState* st, ActorTask task) {
     st->inFlight = true;
     ++m_inFlight;
     reply(task, std::move(result));
+}
+
+Result<storage::WriteSet> Executor::Worker::copyWriteSet(const storage::ActorRecord& target,
+                                                         const std::string& type,
+                                                         const std::string& source) {
+    storage::Environment& env = m_executor.m_env;
+    auto txn = env.beginRead();
+    if (!txn)
+        return txn.status();
+    auto from = storage::Catalog::find(env, txn->get(), type, source);
+    if (!from) {
+        if (from.status().code() == ErrorCode::NotFound)
+            return Status(ErrorCode::NotFound,
+                          "PRAGMA copy: actor " + describe(type, source) + " does not exist");
+        return from.status();
+    }
+    if (from->id == target.id)
+        return Status(ErrorCode::InvalidArgument, "PRAGMA copy: an actor cannot copy itself");
+    auto size = storage::PageStore::dbSize(env, txn->get(), from->id);
+    if (!size)
+        return size.status();
+    storage::WriteSet ws;
+    ws.actorId = target.id;
+    ws.dbPages = *size;
+    auto page = std::make_unique<std::uint8_t[]>(storage::kPageSize);
+    for (std::uint32_t pgno = 1; pgno <= *size; ++pgno) {
+        TROUPE_RETURN_IF_ERROR(
+            storage::PageStore::readPage(env, txn->get(), from->id, pgno, page.get()));
+        storage::StoredPage stored;
+        stored.pgno = pgno;
+        storage::encodePage(page.get(), stored.stored);
+        ws.pages.push_back(std::move(stored));
+    }
+    return ws;
 }
 
 void Executor::Worker::txnEnd(ActorState* st, ActorTask task) {

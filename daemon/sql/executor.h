@@ -65,6 +65,7 @@ struct ActorTask {
     std::uint64_t txn = 0;                 // Txn*: the transaction
     bool tryLock = false;                  // TxnLock
     bool deleteActor = false;              // TxnCommit: delete the actor instead of writing
+    std::string copyFrom;                  // TxnCommit: replace the actor by a copy of this one
     storage::LogEntry* prepared = nullptr; // TxnCommit
     Status outcome;                        // TxnEnd
 };

@@ -128,6 +128,11 @@ Result<std::vector<ClassifiedBlock>> Runner::classify(std::vector<Block> blocks)
             auto s = classifyStatement(text);
             if (!s)
                 return s.status();
+            if (s->kind == Kind::Sql && lowerCopy(s->sql.substr(0, 6)) == "vacuum")
+                return Status(ErrorCode::NotPermitted,
+                              "VACUUM is not permitted in an actor: the server manages storage "
+                              "(in \"" +
+                                  shorten(s->sql) + "\")");
             catalog = catalog && (s->kind == Kind::PragmaList || s->kind == Kind::PragmaCount ||
                                   s->kind == Kind::PragmaExists);
             c.statements.push_back(std::move(*s));
@@ -248,10 +253,13 @@ Result<std::vector<Unit>> Runner::staticUnits(const ClassifiedBlock& block) {
     const ActorTarget& t = block.target;
     switch (t.kind) {
     case TargetKind::Single:
-    case TargetKind::List:
+    case TargetKind::List: {
+        std::set<std::string> seen; // type(a,a) runs once in a
         for (const std::string& name : t.names)
-            units.push_back(Unit{physical(block, name), name, 0});
+            if (seen.insert(name).second)
+                units.push_back(Unit{physical(block, name), name, 0});
         return units;
+    }
     case TargetKind::All:
     case TargetKind::AllWhere: {
         if (block.kv) {
@@ -455,8 +463,11 @@ Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::
                 txn.deleteAtCommit(unit.actor);
                 break;
             case Kind::PragmaCopy:
-                return Status(ErrorCode::NotPermitted,
-                              "PRAGMA copy is not available on this version of TroupeDB");
+                if (block.kv)
+                    return Status(ErrorCode::NotPermitted,
+                                  "PRAGMA copy copies actors; a KV type's keys are rows");
+                txn.copyAtCommit(unit.actor, s.name);
+                break;
             case Kind::Show:
                 if (s.name == "tables") {
                     auto r = txn.run(unit.actor, kTablesQuery, {});
@@ -484,6 +495,18 @@ Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::
                               "PRAGMA list, count and exists must be the only statements of "
                               "their request");
             }
+        }
+    }
+    if (block.target.kind == TargetKind::ForEach && !assigned) {
+        // No row to fill: the outer result still gets the columns the block assigns.
+        for (const SpecialStatement& s : block.statements) {
+            if (s.kind != Kind::Assign)
+                continue;
+            ExecResult& outer = m_named[block.target.result];
+            if (std::find(outer.columns.begin(), outer.columns.end(), s.column) ==
+                outer.columns.end())
+                outer.columns.push_back(s.column);
+            assigned = true;
         }
     }
     if (single)

@@ -127,7 +127,7 @@ Result<PreparedCall> preparedCall(const std::map<std::string, PreparedStatement>
                                   const std::string& type, const SpecialStatement& execute) {
     auto it = prepared.find(execute.name);
     if (it == prepared.end())
-        return Status(ErrorCode::InvalidArgument,
+        return Status(ErrorCode::NotFound,
                       "no prepared statement named " + execute.name + " (PREPARE it first)");
     const PreparedStatement& p = it->second;
     if (p.type != type)

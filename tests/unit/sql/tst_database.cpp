@@ -81,6 +81,19 @@ private slots:
         QVERIFY2(all, str(all.status()));
         QCOMPARE(all->columns, (std::vector<std::string>{"txt", "actor"}));
         QCOMPARE(all->rows.size(), std::size_t(3));
+
+        // PRAGMA copy: a new actor that is the source's committed state.
+        auto copy = db->query(m_node, "ACTOR type1(copy) create; PRAGMA copy=music");
+        QVERIFY2(copy, str(copy.status()));
+        auto copied = db->query(m_node, "ACTOR type1(copy); SELECT txt, i FROM tab");
+        QVERIFY2(copied, str(copied.status()));
+        QCOMPARE(copied->rows.size(), std::size_t(1));
+        QCOMPARE(std::get<std::string>(copied->rows[0][0]), std::string("a"));
+        QVERIFY(db->query(m_node, "ACTOR type1(copy); INSERT INTO tab VALUES (2,'b',0)"));
+        auto source = db->query(m_node, "ACTOR type1(music); SELECT count(*) FROM tab");
+        QCOMPARE(asInt(source->rows[0][0]), 1); // the source is untouched
+        auto missing = db->query(m_node, "ACTOR type1(copy2) create; PRAGMA copy=nobody");
+        QCOMPARE(missing.status().code(), ErrorCode::NotFound);
     }
 
     // Random transfers between accounts in different actors, from many threads, some failing
