@@ -20,6 +20,9 @@ ExecutorMetrics::ExecutorMetrics(MetricsRegistry& registry)
       cacheHits(registry.counter("troupe_page_cache_hits_total", "SQLite page cache hits")),
       cacheMisses(registry.counter("troupe_page_cache_misses_total",
                                    "SQLite page cache misses (pages read from LMDB)")),
+      committedReads(registry.counter(
+          "troupe_committed_reads_total",
+          "Reads answered from an actor's committed state while a write of it was in flight")),
       batchedRequests(registry.counter(
           "troupe_batched_requests_total",
           "Requests that joined another request of the same actor in one transaction")) {}
@@ -86,7 +89,11 @@ private:
         bool txnCommitted = false;  // lockedBy's TxnCommit ran: its pages are pending
         bool txnDelete = false;     // lockedBy deletes the actor
         bool versionKnown = false;  // schemaVersion matches the database
+        bool migratedInTxn = false; // the open or in-flight transaction migrated the schema
         std::uint32_t schemaVersion = 0;
+        // Reads the last committed state while the writer connection is busy (a commit in
+        // flight or a transaction lock): a second connection whose file has no overlay.
+        std::unique_ptr<ActorConnection> reader;
     };
 
     // The requests of one commit on its way to the log, answered by the log's completion.
@@ -103,6 +110,8 @@ private:
     void runBatch(ActorState* st, std::vector<ActorTask> tasks);
     void runDelete(ActorState* st, ActorTask task);
     void grantLock(ActorState* st, ActorTask task);
+    bool canReadCommitted(const ActorState* st, const ActorTask& task) const;
+    void runCommittedRead(ActorState* st, ActorTask task);
     void txnRun(ActorState* st, ActorTask task);
     void txnCommit(ActorState* st, ActorTask task);
     void txnEnd(ActorState* st, ActorTask task);
@@ -246,6 +255,10 @@ void Executor::Worker::handleTask(ActorTask task) {
     if (!st)
         return;
     if (st->inFlight || st->lockedBy != 0) {
+        if (canReadCommitted(st, task)) {
+            runCommittedRead(st, std::move(task));
+            return;
+        }
         if (task.kind == Kind::TxnLock && task.tryLock) {
             reply(task,
                   Status(ErrorCode::Busy, "actor " + describe(task.type, task.name) + " is busy"));
@@ -273,6 +286,8 @@ void Executor::Worker::touch(ActorState* st) {
 
 void Executor::Worker::closeConnection(ActorState* st) {
     st->versionKnown = false;
+    st->migratedInTxn = false;
+    st->reader.reset();
     if (st->conn) {
         st->conn.reset();
         --m_open;
@@ -471,6 +486,7 @@ void Executor::Worker::runDelete(ActorState* st, ActorTask task) {
 
 void Executor::Worker::completed(ActorState* st, const Status& status, bool wasDelete) {
     st->inFlight = false;
+    st->migratedInTxn = false; // committed, or the connection closes below
     --m_inFlight;
     if (st->conn)
         st->conn->file()->finishPending();
@@ -527,8 +543,40 @@ void Executor::Worker::processNext(ActorState* st) {
 
 void Executor::Worker::rollback(ActorState* st) {
     st->versionKnown = false; // a migration in the transaction is undone too
+    st->migratedInTxn = false;
     if (st->conn && st->conn->inTransaction())
         (void)st->conn->exec(ActorConnection::Txn::Rollback);
+}
+
+bool Executor::Worker::canReadCommitted(const ActorState* st, const ActorTask& task) const {
+    if (task.kind != ActorTask::Kind::Sql || !task.flags.readOnly || !st->persisted ||
+        !st->versionKnown || st->migratedInTxn || st->txnDelete)
+        return false;
+    // The committed state must already have the type's current schema.
+    const MigrationSource& source = m_executor.m_options.migrations;
+    return !source || source(st->record.type, st->schemaVersion).version <= st->schemaVersion;
+}
+
+void Executor::Worker::runCommittedRead(ActorState* st, ActorTask task) {
+    if (!st->reader) {
+        auto conn = ActorConnection::open(m_executor.m_vfs, st->record.id,
+                                          m_executor.m_options.pageCacheKiB);
+        Status setup = conn ? (*conn)->exec("PRAGMA query_only = 1") : conn.status();
+        if (!setup.isOk()) {
+            reply(task, setup.withContext("actor " + describe(st->record.type, st->record.name)));
+            return;
+        }
+        st->reader = std::move(*conn);
+    }
+    ActorConnection& reader = *st->reader;
+    // One read transaction: every statement sees the same committed snapshot.
+    Status begin = reader.exec(ActorConnection::Txn::Begin);
+    Result<ExecResult> r =
+        begin.isOk() ? reader.run(task.sql, task.params) : Result<ExecResult>(begin);
+    if (reader.inTransaction())
+        (void)reader.exec(ActorConnection::Txn::Rollback); // nothing to keep
+    m_executor.m_metrics.committedReads.add();
+    reply(task, std::move(r));
 }
 
 Status Executor::Worker::migrate(ActorState* st) {
@@ -555,6 +603,7 @@ Status Executor::Worker::migrate(ActorState* st) {
     TROUPE_RETURN_IF_ERROR(
         conn.exec(("PRAGMA user_version = " + std::to_string(m.version)).c_str()));
     st->schemaVersion = m.version;
+    st->migratedInTxn = true;
     return Status::ok();
 }
 

@@ -78,6 +78,7 @@ struct ExecutorMetrics {
     Counter& errors;
     Counter& cacheHits;
     Counter& cacheMisses;
+    Counter& committedReads;
     Counter& batchedRequests;
 };
 

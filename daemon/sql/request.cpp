@@ -193,6 +193,9 @@ std::optional<Result<ExecResult>> Runner::tryFastPath(const ClassifiedBlock& blo
     flags.create = block.target.create || block.kv; // KV shards exist once used
     flags.fsync = block.target.fsync;
     flags.safe = block.target.safe;
+    flags.readOnly =
+        std::all_of(block.statements.begin(), block.statements.end(),
+                    [](const SpecialStatement& s) { return isReadOnlyStatement(s.sql); });
     auto r = m_db.engine->execute(unit.actor.type, unit.actor.name, sql, m_params, flags);
     if (!r)
         return Result<ExecResult>(r.status().withContext("actor " + block.target.type + "(" +

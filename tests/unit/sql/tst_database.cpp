@@ -5,13 +5,16 @@
 #include <QtTest>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
 
 #include "core/metrics.h"
+#include "sql/actor_txn.h"
 #include "sql/database.h"
+#include "sql/executor.h"
 #include "support/poll.h"
 
 using namespace troupe;
@@ -239,6 +242,39 @@ private slots:
         auto n = db->query(m_node, "ACTOR log(one); SELECT count(*) FROM t");
         QCOMPARE(asInt(n->rows[0][0]), ok.load() + 1);
         QVERIFY2(batched.value() > before, "no request was batched with another");
+    }
+
+    // While an actor is held by a transaction (its write not committed), reads of it answer at
+    // once from the last committed state; writes wait their turn.
+    void readsDoNotWaitForAnInFlightWrite() {
+        auto db = open();
+        init(*db, "ACTOR account\nCREATE TABLE bal (v INTEGER)\n");
+        QVERIFY(db->query(m_node, "ACTOR account(r) create; INSERT INTO bal VALUES (10)"));
+        QVERIFY(db->query(m_node, "ACTOR account(r); SELECT v FROM bal")); // opens the actor
+        Counter& committed = m_metrics.counter("troupe_committed_reads_total", "");
+        const std::uint64_t before = committed.value();
+        auto txn = std::make_unique<ActorTxn>(db->engine().executor());
+        QVERIFY(txn->lock({"account", "r"}, false, false).isOk());
+        QVERIFY(txn->run({"account", "r"}, "UPDATE bal SET v = 99", {}));
+
+        auto read = std::async(std::launch::async, [&] {
+            return db->query(m_node, "ACTOR account(r); SELECT v FROM bal");
+        });
+        QVERIFY2(read.wait_for(std::chrono::seconds(10)) == std::future_status::ready,
+                 "the read waited for the transaction");
+        auto r = read.get();
+        QVERIFY2(r, str(r.status()));
+        QCOMPARE(asInt(r->rows[0][0]), 10); // committed state, not the open transaction's
+        QCOMPARE(committed.value(), before + 1);
+
+        auto write = std::async(std::launch::async, [&] {
+            return db->query(m_node, "ACTOR account(r); UPDATE bal SET v = v + 1");
+        });
+        QVERIFY(txn->commit(false));
+        txn.reset();
+        QVERIFY(write.get());
+        auto after = db->query(m_node, "ACTOR account(r); SELECT v FROM bal");
+        QCOMPARE(asInt(after->rows[0][0]), 100);
     }
 
     // Many actors in parallel from many threads, then PRAGMA count sees them all.
