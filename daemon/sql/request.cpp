@@ -59,7 +59,7 @@ private:
     Result<std::vector<Unit>> forUnits(const ClassifiedBlock& block);
     Result<ExecResult> runAdminStatement(const SpecialStatement& s);
     Status runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::vector<Unit>& units,
-                    ExecResult& answer, std::set<ActorRef>& busy);
+                    ExecResult& answer, std::map<ActorRef, bool>& busy);
     Result<std::string> substitute(const std::string& sql, const Unit& unit,
                                    const ClassifiedBlock& block);
     Result<Value> resolve(std::string_view body, const Unit& unit, const ClassifiedBlock& block);
@@ -337,7 +337,7 @@ Result<ExecResult> Runner::runTransaction(const std::vector<ClassifiedBlock>& bl
                 return s.withContext("actor " + actor.describe());
         }
         ExecResult answer;
-        std::set<ActorRef> busy;
+        std::map<ActorRef, bool> busy; // with the create flag of the block that found it
         bool multi = false;
         Status failed;
         for (std::size_t i = 0; i < blocks.size() && failed.isOk(); ++i) {
@@ -368,8 +368,8 @@ Result<ExecResult> Runner::runTransaction(const std::vector<ClassifiedBlock>& bl
         }
         if (!busy.empty()) {
             txn.abort();
-            for (const ActorRef& a : busy)
-                extra[a] = true;
+            for (const auto& [actor, create] : busy)
+                extra[actor] = extra[actor] || create;
             continue;
         }
         if (!failed.isOk())
@@ -389,7 +389,7 @@ Result<ExecResult> Runner::runTransaction(const std::vector<ClassifiedBlock>& bl
 }
 
 Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::vector<Unit>& units,
-                        ExecResult& answer, std::set<ActorRef>& busy) {
+                        ExecResult& answer, std::map<ActorRef, bool>& busy) {
     const bool single = block.target.kind == TargetKind::Single;
     std::optional<std::string> lastCapture;
     std::set<std::string> capturedHere; // names this block (re)started
@@ -400,7 +400,7 @@ Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::
             // Found through FOR after the ordered locks: never wait for it.
             Status s = txn.lock(unit.actor, block.target.create || block.kv, true);
             if (s.code() == ErrorCode::Busy) {
-                busy.insert(unit.actor);
+                busy[unit.actor] = block.target.create || block.kv;
                 return Status::ok();
             }
             if (!s.isOk())
@@ -478,6 +478,8 @@ Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::
                         return r.status().withContext(where);
                     mergeResult(singleAnswer, std::move(*r));
                 } else {
+                    if (s.name == "queries" && !m_session.user.empty()) // other users' SQL
+                        TROUPE_RETURN_IF_ERROR(m_access->checkAdmin(m_session.user));
                     auto r = showResult(m_db, s.name);
                     if (!r)
                         return r.status();
@@ -551,6 +553,8 @@ Result<ExecResult> Runner::runTopLevel(const ClassifiedBlock& block) {
     for (const SpecialStatement& s : block.statements) {
         switch (s.kind) {
         case Kind::Show: {
+            if (s.name == "queries" && !m_session.user.empty()) // other users' SQL
+                TROUPE_RETURN_IF_ERROR(m_access->checkAdmin(m_session.user));
             if (s.name == "tables")
                 return Status(ErrorCode::InvalidArgument,
                               "SHOW tables lists an actor's tables: ACTOR type(name); SHOW tables");
