@@ -103,31 +103,31 @@ std::shared_ptr<const std::map<std::string, PreparedStatement>> Database::Impl::
     return m_prepared;
 }
 
+namespace {
+
+// Reads meta record `key` and decodes it into `out`; an absent record leaves `out` as it is.
+template <typename T, typename Decode>
+Status loadRecord(Engine& engine, const char* key, const char* what, Decode decode,
+                  std::shared_ptr<const T>& out) {
+    auto bytes = engine.readMeta(key);
+    if (!bytes)
+        return bytes.status().code() == ErrorCode::NotFound ? Status::ok() : bytes.status();
+    auto decoded = decode(*bytes);
+    if (!decoded)
+        return decoded.status().withContext(what);
+    out = std::make_shared<const T>(std::move(*decoded));
+    return Status::ok();
+}
+
+} // namespace
+
 Status Database::Impl::load() {
-    if (auto bytes = engine->readMeta(kMetaSchema)) {
-        auto decoded = decodeSchema(*bytes);
-        if (!decoded)
-            return decoded.status().withContext("stored schema");
-        m_schema = std::make_shared<Schema>(std::move(*decoded));
-    } else if (bytes.status().code() != ErrorCode::NotFound) {
-        return bytes.status();
-    }
-    if (auto bytes = engine->readMeta(kMetaAccess)) {
-        auto decoded = decodeAccessConfig(*bytes);
-        if (!decoded)
-            return decoded.status().withContext("stored users and nodes");
-        m_access = std::make_shared<AccessConfig>(std::move(*decoded));
-    } else if (bytes.status().code() != ErrorCode::NotFound) {
-        return bytes.status();
-    }
-    if (auto bytes = engine->readMeta(kMetaPrepared)) {
-        auto decoded = decodePrepared(*bytes);
-        if (!decoded)
-            return decoded.status();
-        m_prepared = std::make_shared<std::map<std::string, PreparedStatement>>(*decoded);
-    } else if (bytes.status().code() != ErrorCode::NotFound) {
-        return bytes.status();
-    }
+    TROUPE_RETURN_IF_ERROR(
+        loadRecord(*engine, kMetaSchema, "stored schema", decodeSchema, m_schema));
+    TROUPE_RETURN_IF_ERROR(
+        loadRecord(*engine, kMetaAccess, "stored users and nodes", decodeAccessConfig, m_access));
+    TROUPE_RETURN_IF_ERROR(loadRecord(*engine, kMetaPrepared, "stored prepared statements",
+                                      decodePrepared, m_prepared));
     if (auto bytes = engine->readMeta(kMetaUniqid)) {
         if (bytes->size() != 8)
             return Status(ErrorCode::Corruption, "stored uniqid lease has a bad size");

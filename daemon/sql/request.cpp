@@ -57,7 +57,8 @@ private:
     Result<ExecResult> runTransaction(const std::vector<ClassifiedBlock>& blocks);
     Result<std::vector<Unit>> staticUnits(const ClassifiedBlock& block);
     Result<std::vector<Unit>> forUnits(const ClassifiedBlock& block);
-    Result<ExecResult> runAdminStatement(const SpecialStatement& s);
+    // SHOW (but tables), PREPARE, PREPARE DELETE: statements about the node, not an actor.
+    Result<ExecResult> runNodeStatement(const SpecialStatement& s);
     Status runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::vector<Unit>& units,
                     ExecResult& answer, std::map<ActorRef, bool>& busy);
     Result<std::string> substitute(const std::string& sql, const Unit& unit,
@@ -477,20 +478,16 @@ Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::
                     if (!r)
                         return r.status().withContext(where);
                     mergeResult(singleAnswer, std::move(*r));
-                } else {
-                    if (s.name == "queries" && !m_session.user.empty()) // other users' SQL
-                        TROUPE_RETURN_IF_ERROR(m_access->checkAdmin(m_session.user));
-                    auto r = showResult(m_db, s.name);
-                    if (!r)
-                        return r.status();
-                    mergeResult(singleAnswer, std::move(*r));
+                    break;
                 }
-                break;
+                [[fallthrough]];
             case Kind::Prepare:
             case Kind::PrepareDelete: {
-                auto r = runAdminStatement(s);
+                auto r = runNodeStatement(s);
                 if (!r)
                     return r.status();
+                if (s.kind == Kind::Show)
+                    mergeResult(singleAnswer, std::move(*r));
                 break;
             }
             case Kind::PragmaList:
@@ -525,9 +522,14 @@ Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::
     return Status::ok();
 }
 
-// ---- statements without an actor -----------------------------------------------------------
+// ---- statements about the node -----------------------------------------------------------
 
-Result<ExecResult> Runner::runAdminStatement(const SpecialStatement& s) {
+Result<ExecResult> Runner::runNodeStatement(const SpecialStatement& s) {
+    if (s.kind == Kind::Show) {
+        if (s.name == "queries" && !m_session.user.empty()) // other users' SQL
+            TROUPE_RETURN_IF_ERROR(m_access->checkAdmin(m_session.user));
+        return showResult(m_db, s.name);
+    }
     if (!m_session.user.empty())
         TROUPE_RETURN_IF_ERROR(m_access->checkAdmin(m_session.user));
     if (s.kind == Kind::PrepareDelete) {
@@ -552,21 +554,14 @@ Result<ExecResult> Runner::runTopLevel(const ClassifiedBlock& block) {
     ExecResult answer;
     for (const SpecialStatement& s : block.statements) {
         switch (s.kind) {
-        case Kind::Show: {
-            if (s.name == "queries" && !m_session.user.empty()) // other users' SQL
-                TROUPE_RETURN_IF_ERROR(m_access->checkAdmin(m_session.user));
+        case Kind::Show:
             if (s.name == "tables")
                 return Status(ErrorCode::InvalidArgument,
                               "SHOW tables lists an actor's tables: ACTOR type(name); SHOW tables");
-            auto r = showResult(m_db, s.name);
-            if (!r)
-                return r.status();
-            answer = std::move(*r);
-            break;
-        }
+            [[fallthrough]];
         case Kind::Prepare:
         case Kind::PrepareDelete: {
-            auto r = runAdminStatement(s);
+            auto r = runNodeStatement(s);
             if (!r)
                 return r.status();
             answer = std::move(*r);

@@ -45,8 +45,9 @@ class TestDatabase : public QObject {
 
     MetricsRegistry m_metrics;
 
-    std::unique_ptr<Database> open(QString path = {}) {
+    std::unique_ptr<Database> open(QString path = {}, std::size_t maxRequestBytes = 16u << 20) {
         DatabaseOptions options;
+        options.maxRequestBytes = maxRequestBytes;
         options.engine.metrics = &m_metrics;
         options.engine.dataDir =
             (path.isEmpty() ? m_dir.path() + "/db" + QString::number(++m_run) : path).toStdString();
@@ -275,6 +276,19 @@ private slots:
         QVERIFY(write.get());
         auto after = db->query(m_node, "ACTOR account(r); SELECT v FROM bal");
         QCOMPARE(asInt(after->rows[0][0]), 100);
+    }
+
+    // The request size limit is configurable and names itself in the error.
+    void requestsOverTheLimitAreTooLarge() {
+        auto db = open({}, 1024);
+        init(*db, "ACTOR user\nCREATE TABLE t (v TEXT)\n");
+        const std::string fits = "ACTOR user(a) create; INSERT INTO t VALUES ('" +
+                                 std::string(900, 'x') + "')";
+        QVERIFY(db->query(m_node, fits));
+        auto r = db->query(m_node, "ACTOR user(a); INSERT INTO t VALUES ('" +
+                                       std::string(2000, 'x') + "')");
+        QCOMPARE(r.status().code(), ErrorCode::TooLarge);
+        QVERIFY2(r.status().message().find("1024") != std::string::npos, str(r.status()));
     }
 
     // Many actors in parallel from many threads, then PRAGMA count sees them all.
