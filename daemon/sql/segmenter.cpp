@@ -2,98 +2,17 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
+
+#include "sql/sql_text.h"
 
 namespace troupe::sql {
 namespace {
 
 constexpr std::size_t kNpos = std::string_view::npos;
 
-bool isSpace(char c) {
-    return std::isspace(static_cast<unsigned char>(c)) != 0;
-}
-
-bool isWordChar(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$';
-}
-
-bool isQuote(char c) {
-    return c == '\'' || c == '"' || c == '`';
-}
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && isSpace(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && isSpace(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
-
 // A short quoted excerpt of text for error messages.
 std::string quoted(std::string_view text) {
-    constexpr std::size_t kMax = 60;
-    text = trim(text);
-    // Appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on "'" + std::string.
-    std::string out(1, '\'');
-    out.append(text.substr(0, kMax));
-    out.append(text.size() <= kMax ? "'" : "...'");
-    return out;
-}
-
-bool startsWith(std::string_view text, std::size_t pos, std::string_view prefix) {
-    return text.substr(pos, prefix.size()) == prefix;
-}
-
-// End of a quoted run starting at pos (text[pos] is the opening char); a doubled closing char
-// is an escape except for [...]. kNpos when unterminated.
-std::size_t skipQuoted(std::string_view text, std::size_t pos) {
-    const char close = text[pos] == '[' ? ']' : text[pos];
-    for (std::size_t i = pos + 1; i < text.size(); ++i) {
-        if (text[i] != close)
-            continue;
-        if (close != ']' && i + 1 < text.size() && text[i + 1] == close) {
-            ++i;
-            continue;
-        }
-        return i + 1;
-    }
-    return kNpos;
-}
-
-// End of a comment starting at pos, or pos when there is none. Unterminated comments run to the
-// end of the text, as in SQLite.
-std::size_t skipComment(std::string_view text, std::size_t pos) {
-    if (startsWith(text, pos, "--")) {
-        std::size_t nl = text.find('\n', pos);
-        return nl == kNpos ? text.size() : nl + 1;
-    }
-    if (startsWith(text, pos, "/*")) {
-        std::size_t end = text.find("*/", pos + 2);
-        return end == kNpos ? text.size() : end + 2;
-    }
-    return pos;
-}
-
-// Skips whitespace and comments.
-std::size_t skipBlank(std::string_view text, std::size_t pos) {
-    while (pos < text.size()) {
-        if (isSpace(text[pos])) {
-            ++pos;
-            continue;
-        }
-        std::size_t next = skipComment(text, pos);
-        if (next == pos)
-            break;
-        pos = next;
-    }
-    return pos;
+    return quotedExcerpt(trim(text));
 }
 
 // The first n keywords of a statement, upper-cased, skipping comments; stops at anything else.
@@ -101,9 +20,7 @@ std::vector<std::string> leadingWords(std::string_view text, std::size_t n) {
     std::vector<std::string> words;
     std::size_t pos = skipBlank(text, 0);
     while (words.size() < n && pos < text.size() && isWordChar(text[pos])) {
-        std::size_t end = pos;
-        while (end < text.size() && isWordChar(text[end]))
-            ++end;
+        const std::size_t end = wordEnd(text, pos);
         words.push_back(upper(text.substr(pos, end - pos)));
         pos = skipBlank(text, end);
     }
@@ -148,43 +65,20 @@ private:
                 return Status(ErrorCode::InvalidArgument,
                               "unterminated {{ in " + quoted(m_text.substr(m_pos)));
             m_pos = end + 2;
-        } else if (std::size_t afterComment = skipComment(m_text, m_pos); afterComment != m_pos) {
+        } else if (std::size_t afterComment =
+                       skipComment(m_text, m_pos, LineCommentEnd::AfterNewline);
+                   afterComment != m_pos) {
             m_pos = afterComment;
         } else if (isWordChar(c)) {
-            std::size_t end = m_pos;
-            while (end < m_text.size() && isWordChar(m_text[end]))
-                ++end;
-            onWord(upper(m_text.substr(m_pos, end - m_pos)));
+            const std::size_t end = wordEnd(m_text, m_pos);
+            m_trigger.onWord(upper(m_text.substr(m_pos, end - m_pos)));
             m_pos = end;
         } else {
-            if (c == ';' && !m_inBody)
+            if (c == ';' && !m_trigger.inBody()) // `;` inside a trigger body does not end it
                 endStatement(m_pos);
             ++m_pos;
         }
         return Status::ok();
-    }
-
-    // Tracks CREATE [TEMP] TRIGGER ... BEGIN ... END, where `;` does not end the statement.
-    // CASE ... END pairs inside the body are counted so their END does not close it.
-    void onWord(const std::string& word) {
-        if (m_lead.size() < 3) {
-            m_lead.push_back(word);
-            const bool temp =
-                m_lead.size() == 3 && (m_lead[1] == "TEMP" || m_lead[1] == "TEMPORARY");
-            if (m_lead[0] == "CREATE" && word == "TRIGGER" && (m_lead.size() == 2 || temp))
-                m_trigger = true;
-        }
-        if (m_trigger && !m_inBody && word == "BEGIN") {
-            m_inBody = true;
-            m_caseDepth = 0;
-        } else if (m_inBody && word == "CASE") {
-            ++m_caseDepth;
-        } else if (m_inBody && word == "END") {
-            if (m_caseDepth == 0)
-                m_inBody = false;
-            else
-                --m_caseDepth;
-        }
     }
 
     void endStatement(std::size_t end) {
@@ -192,19 +86,14 @@ private:
         if (skipBlank(stmt, 0) < stmt.size())
             m_out.emplace_back(trim(stmt));
         m_start = end + 1;
-        m_lead.clear();
-        m_trigger = false;
-        m_inBody = false;
+        m_trigger = TriggerTracker();
     }
 
     std::string_view m_text;
     std::size_t m_pos = 0;
     std::size_t m_start = 0;
     std::vector<std::string> m_out;
-    std::vector<std::string> m_lead; // first keywords of the current statement
-    bool m_trigger = false;
-    bool m_inBody = false;
-    int m_caseDepth = 0;
+    TriggerTracker m_trigger; // CREATE TRIGGER bodies of the current statement
 };
 
 bool isClientTransaction(std::string_view stmt) {
@@ -219,7 +108,7 @@ std::string stripComments(std::string_view text) {
     std::string out;
     std::size_t pos = 0;
     while (pos < text.size()) {
-        std::size_t end = skipComment(text, pos);
+        std::size_t end = skipComment(text, pos, LineCommentEnd::AfterNewline);
         if (end != pos) {
             out += ' ';
         } else {
@@ -232,25 +121,12 @@ std::string stripComments(std::string_view text) {
     return out;
 }
 
-// A quoted name without its quotes, doubled quotes collapsed.
-std::string unquote(std::string_view q) {
-    std::string out;
-    const char quote = q.front();
-    for (std::size_t i = 1; i + 1 < q.size(); ++i) {
-        out += q[i];
-        if (q[i] == quote)
-            ++i;
-    }
-    return out;
-}
-
 // Reads a keyword or identifier at pos (after blanks); empty when there is none.
 std::string_view readWord(std::string_view text, std::size_t& pos) {
     while (pos < text.size() && isSpace(text[pos]))
         ++pos;
-    std::size_t start = pos;
-    while (pos < text.size() && isWordChar(text[pos]))
-        ++pos;
+    const std::size_t start = pos;
+    pos = wordEnd(text, pos);
     return text.substr(start, pos - start);
 }
 

@@ -4,23 +4,11 @@
 #include <charconv>
 #include <cstdio>
 
+#include "sql/sql_text.h"
+
 namespace troupe::sql {
 
 namespace {
-
-bool isSpace(char c) {
-    return std::isspace(static_cast<unsigned char>(c)) != 0;
-}
-bool isWordChar(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$';
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        c = char(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 // A cursor over a statement that skips whitespace and comments between tokens.
 class Cursor {
@@ -31,23 +19,17 @@ public:
         for (;;) {
             while (m_pos < m_text.size() && isSpace(m_text[m_pos]))
                 ++m_pos;
-            if (m_text.substr(m_pos, 2) == "--") {
-                while (m_pos < m_text.size() && m_text[m_pos] != '\n')
-                    ++m_pos;
-            } else if (m_text.substr(m_pos, 2) == "/*") {
-                const std::size_t end = m_text.find("*/", m_pos + 2);
-                m_pos = end == std::string_view::npos ? m_text.size() : end + 2;
-            } else {
+            const std::size_t end = skipComment(m_text, m_pos, LineCommentEnd::AtNewline);
+            if (end == m_pos)
                 return;
-            }
+            m_pos = end;
         }
     }
     // The next word (letters, digits, _ and $), lower-cased; empty if none.
     std::string word() {
         skip();
-        std::size_t start = m_pos;
-        while (m_pos < m_text.size() && isWordChar(m_text[m_pos]))
-            ++m_pos;
+        const std::size_t start = m_pos;
+        m_pos = wordEnd(m_text, m_pos);
         return lower(m_text.substr(start, m_pos - start));
     }
     std::string peekWord() {
@@ -116,14 +98,8 @@ std::vector<std::string> splitArguments(std::string_view text) {
         }
     }
     out.push_back(current);
-    for (std::string& s : out) {
-        std::size_t b = 0, e = s.size();
-        while (b < e && isSpace(s[b]))
-            ++b;
-        while (e > b && isSpace(s[e - 1]))
-            --e;
-        s = s.substr(b, e - b);
-    }
+    for (std::string& s : out)
+        s = std::string(trim(s));
     return out;
 }
 
@@ -403,12 +379,7 @@ bool isReadOnlyStatement(std::string_view statement) {
 }
 
 Result<Value> parseLiteral(std::string_view text) {
-    std::size_t b = 0, e = text.size();
-    while (b < e && isSpace(text[b]))
-        ++b;
-    while (e > b && isSpace(text[e - 1]))
-        --e;
-    text = text.substr(b, e - b);
+    text = trim(text);
     if (text.empty())
         return Status(ErrorCode::InvalidArgument, "empty value");
     if (lower(text) == "null")
@@ -492,7 +463,11 @@ std::string sqlLiteral(const Value& value) {
         }
         return out + "'";
     }
-    return "'" + quotedTextBody(value) + "'";
+    // Appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on "'" + std::string.
+    std::string out(1, '\'');
+    out += quotedTextBody(value);
+    out += '\'';
+    return out;
 }
 
 } // namespace troupe::sql
