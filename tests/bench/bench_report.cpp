@@ -258,6 +258,144 @@ void renderCreate(const CreateResult& c, std::string& md) {
     md += "\n";
 }
 
+// "12.3x" for a ratio of latencies.
+std::string times(double a, double b) {
+    return fmt::format("{:.1f}x", ratio(a, b));
+}
+
+void renderSql(const BenchRun& run, const SqlResult& s, std::string& md) {
+    const BenchOptions& o = run.options;
+    md += "### 4. Query facade: `sql::Database::query` in-process (ActorDB dialect)\n\n";
+    md += fmt::format(
+        "A fresh `Database` on its own directory, initialised with the `USE config` script "
+        "(group, node, user root) and the schema `ACTOR bench` / `CREATE TABLE t (id INTEGER "
+        "PRIMARY KEY, v INTEGER)`; clients call the blocking `Database::query` as the node "
+        "itself (no user, so no grant checks). Engine as above: **fsync={}** (a write is "
+        "answered once it is on disk), {} executor threads, up to {} open actors. Every actor "
+        "starts with {} rows.\n\n",
+        std::string(storage::fsyncModeName(o.engine.storage.fsync)), s.executorThreads,
+        o.engine.maxOpenActors, s.settings.rowsPerActor);
+
+    md += fmt::format(
+        "**a. Point reads and durable single-row writes.** Each client thread has its own {} "
+        "actors and cycles through them, closed loop: reads `ACTOR bench(a<k>); SELECT v FROM t "
+        "WHERE id = ?1` (a different existing id each time), writes `ACTOR bench(a<k>) create; "
+        "INSERT INTO t (v) VALUES (?1)` (one transaction each). Every actor is open (warm). "
+        "{:.1f} s warm-up + {:.1f} s measured per cell{}.\n\n",
+        s.settings.actorsPerThread, o.durations.warmupSeconds, o.durations.measureSeconds,
+        o.durations.repeats > 1
+            ? fmt::format(", {} runs alternating reads and writes, median run shown (range in "
+                          "brackets)",
+                          o.durations.repeats)
+            : std::string());
+    md += "| client threads | reads/s | p50 µs | p99 µs | writes/s | p50 µs | p99 µs | LMDB "
+          "commits/s (actor tx per commit) |\n";
+    md += "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (const SqlCell& c : s.cells)
+        md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} ({:.1f}) |\n", c.threads,
+                          throughput(c.reads), us(c.reads.p50Us), us(c.reads.p99Us),
+                          throughput(c.writes), us(c.writes.p50Us), us(c.writes.p99Us),
+                          rate(c.writer.batchesPerSec()), c.writer.entriesPerBatch());
+    for (const SqlCell& c : s.cells)
+        if (c.reads.errors || c.writes.errors)
+            md += fmt::format("\nErrors at {} threads: reads {} ({}), writes {} ({})\n", c.threads,
+                              c.reads.errors, c.reads.firstError, c.writes.errors,
+                              c.writes.firstError);
+    md += "\n";
+
+    const SqlColdResult& cold = s.cold;
+    md += fmt::format(
+        "**b. First query to an actor that is not open** vs one that is: one client, the read "
+        "above with id 1, one actor after another. {} actors were created ({:.1f} s with {} "
+        "client threads), then the `Database` was shut down and opened again on the same "
+        "directory (`Database::open`: {:.0f} ms) and {} of them queried (cold), queried again "
+        "(warm), then the other {} queried (more than the {} open actors allowed, so the first "
+        "{} were evicted) and the first {} queried once more (cold again).\n\n",
+        grouped(cold.actors), cold.createSeconds, cold.createThreads, cold.reopenSeconds * 1000,
+        grouped(cold.samples), grouped(cold.actors - cold.samples), grouped(cold.openLimit),
+        grouped(cold.samples), grouped(cold.samples));
+    md += "| first query to | samples | p50 µs | p99 µs | max µs | p50 / warm p50 |\n";
+    md += "|---|---:|---:|---:|---:|---:|\n";
+    const std::pair<const char*, const CellResult*> coldRows[] = {
+        {"a warm actor (open)", &cold.warm},
+        {"a cold actor, fresh `Database` on the existing directory", &cold.reopened},
+        {"a cold actor, evicted (more actors than `maxOpenActors`)", &cold.evicted}};
+    for (const auto& [what, c] : coldRows)
+        md += fmt::format("| {} | {} | {} | {} | {} | {} |\n", what, grouped(c->ops), us(c->p50Us),
+                          us(c->p99Us), us(c->maxUs), times(c->p50Us, cold.warm.p50Us));
+    for (const auto& [what, c] : coldRows)
+        if (c->errors)
+            md += fmt::format("\nErrors ({}): {} ({})\n", what, c->errors, c->firstError);
+    md += "\n";
+
+    const SqlMultiResult& m = s.multi;
+    md += fmt::format(
+        "**c. A {0}-actor transaction vs {0} single-actor writes**, one client, the same {0} "
+        "existing actors `x1`..`x{0}`, one `INSERT INTO t (v) VALUES (?1)` per actor. The three "
+        "forms alternate; {1} samples each after {2} not counted. The single writes are timed "
+        "as a whole sequence.\n\n",
+        m.actors, m.samples, m.warmupSamples);
+    md += "| request | p50 µs | p99 µs | mean µs | LMDB commits per sample |\n";
+    md += "|---|---:|---:|---:|---:|\n";
+    const unsigned total = m.samples + m.warmupSamples;
+    auto perSample = [&](const WriterActivity& w) {
+        return fmt::format("{:.1f}", total ? double(w.batches) / double(total) : 0.0);
+    };
+    md += fmt::format("| one request, {} `ACTOR bench(x<i>) create; INSERT ...` blocks | {} | {} "
+                      "| {} | {} |\n",
+                      m.actors, us(m.blocks.p50Us), us(m.blocks.p99Us), us(m.blocks.meanUs),
+                      perSample(m.blocksWriter));
+    md += fmt::format(
+        "| one request, `ACTOR bench(x1,...,x{}) create; INSERT ...` | {} | {} | {} | {} |\n",
+        m.actors, us(m.list.p50Us), us(m.list.p99Us), us(m.list.meanUs), perSample(m.listWriter));
+    md += fmt::format("| {} single-actor requests, one after another | {} | {} | {} | {} |\n",
+                      m.actors, us(m.singles.p50Us), us(m.singles.p99Us), us(m.singles.meanUs),
+                      perSample(m.singlesWriter));
+    md += fmt::format("\n{} single writes / one {}-actor transaction (ACTOR blocks): **{}** at "
+                      "p50, {} at p99 (with the actor list: {} at p50).\n\n",
+                      m.actors, m.actors, times(m.singles.p50Us, m.blocks.p50Us),
+                      times(m.singles.p99Us, m.blocks.p99Us), times(m.singles.p50Us, m.list.p50Us));
+}
+
+nlohmann::json sqlJson(const SqlResult& s) {
+    nlohmann::json j;
+    j["settings"] = {{"thread_counts", s.settings.threadCounts},
+                     {"actors_per_thread", s.settings.actorsPerThread},
+                     {"rows_per_actor", s.settings.rowsPerActor},
+                     {"executor_threads", s.executorThreads},
+                     {"setup_seconds", s.setupSeconds}};
+    for (const SqlCell& c : s.cells)
+        j["cells"].push_back({{"threads", c.threads},
+                              {"reads", cellJson(c.reads)},
+                              {"writes", cellJson(c.writes)},
+                              {"writes_storage_writer", writerJson(c.writer)}});
+    const SqlColdResult& cold = s.cold;
+    j["cold"] = {{"actors", cold.actors},
+                 {"samples", cold.samples},
+                 {"open_limit", cold.openLimit},
+                 {"create_seconds", cold.createSeconds},
+                 {"reopen_seconds", cold.reopenSeconds},
+                 {"warm", cellJson(cold.warm)},
+                 {"cold_reopened", cellJson(cold.reopened)},
+                 {"cold_evicted", cellJson(cold.evicted)},
+                 {"ratio_reopened_over_warm_p50", ratio(cold.reopened.p50Us, cold.warm.p50Us)},
+                 {"ratio_evicted_over_warm_p50", ratio(cold.evicted.p50Us, cold.warm.p50Us)}};
+    const SqlMultiResult& m = s.multi;
+    j["multi"] = {{"actors", m.actors},
+                  {"samples", m.samples},
+                  {"warmup_samples", m.warmupSamples},
+                  {"actor_blocks", cellJson(m.blocks)},
+                  {"actor_list", cellJson(m.list)},
+                  {"singles_sequence", cellJson(m.singles)},
+                  {"actor_blocks_storage_writer", writerJson(m.blocksWriter)},
+                  {"actor_list_storage_writer", writerJson(m.listWriter)},
+                  {"singles_storage_writer", writerJson(m.singlesWriter)},
+                  {"ratio_singles_over_blocks_p50", ratio(m.singles.p50Us, m.blocks.p50Us)},
+                  {"ratio_singles_over_blocks_p99", ratio(m.singles.p99Us, m.blocks.p99Us)},
+                  {"ratio_singles_over_list_p50", ratio(m.singles.p50Us, m.list.p50Us)}};
+    return j;
+}
+
 } // namespace
 
 std::string machineLine(const BenchRun& run) {
@@ -298,6 +436,8 @@ std::string renderMarkdown(const BenchRun& run) {
         renderWrites(run, md);
     if (run.create)
         renderCreate(*run.create, md);
+    if (run.sqlResult)
+        renderSql(run, *run.sqlResult, md);
     md += "### Goals (reported, never enforced)\n\n| goal | measured | status |\n|---|---|---|\n";
     for (const Goal& g : goals(run))
         md += fmt::format("| {} | {} | {} |\n", g.name, g.measured,
@@ -399,6 +539,8 @@ nlohmann::json renderJson(const BenchRun& run) {
             create["rss_growth_idle_all_over_first"] = *g;
         j["create"] = create;
     }
+    if (run.sqlResult)
+        j["sql"] = sqlJson(*run.sqlResult);
     for (const Goal& g : goals(run))
         j["goals"].push_back({{"goal", g.name},
                               {"measured", g.measured},

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_sections.h"
+#include "bench_sql.h"
 #include "bench_support.h"
 #include "sql/engine.h"
 
@@ -27,7 +28,8 @@ struct BenchOptions {
     std::vector<unsigned> writerCounts{1, 16, 64};
     unsigned fsyncThreads = 16;
     unsigned createThreads = 64;
-    std::vector<std::string> sections{"fsync", "writes", "create"};
+    std::vector<std::string> sections{"fsync", "writes", "create", "sql"};
+    SqlSettings sqlBench;      // the "sql" section (query facade)
     sql::EngineOptions engine; // defaults: fsync=always, as the server ships
     bool allowMemoryFs = false;
     std::string revision; // git describe of the tree that was built, if known
@@ -48,6 +50,7 @@ struct BenchRun {
     std::optional<CellResult> fsync1, fsyncN, fsyncOverwrite;
     std::vector<WriteCell> writes;
     std::optional<CreateResult> create;
+    std::optional<SqlResult> sqlResult;
 };
 
 // "2 CPUs (model), 23.5 GiB RAM, Linux 6.1.0 x86_64"

@@ -39,21 +39,6 @@ std::unique_ptr<sql::Engine> openEngine(const sql::EngineOptions& base,
     return std::move(*engine);
 }
 
-WriterActivity writerActivity(MetricsRegistry& metrics) {
-    // Registering an existing name returns the engine's own counter.
-    WriterActivity a;
-    a.batches = metrics.counter("troupe_commit_batches_total", "").value();
-    a.fsyncs = metrics.counter("troupe_fsyncs_total", "").value();
-    a.entries = metrics.counter("troupe_log_entries_total", "").value();
-    a.bytes = metrics.counter("troupe_bytes_written_total", "").value();
-    return a;
-}
-
-WriterActivity since(const WriterActivity& now, const WriterActivity& before) {
-    return WriterActivity{now.batches - before.batches, now.fsyncs - before.fsyncs,
-                          now.entries - before.entries, now.bytes - before.bytes, 0};
-}
-
 void add(WriterActivity& sum, const WriterActivity& a) {
     sum.batches += a.batches;
     sum.fsyncs += a.fsyncs;
@@ -160,6 +145,21 @@ CellResult runSqliteCell(const std::filesystem::path& dir, unsigned writerCount,
 }
 
 } // namespace
+
+WriterActivity writerActivity(MetricsRegistry& metrics) {
+    // Registering an existing name returns the engine's own counter.
+    WriterActivity a;
+    a.batches = metrics.counter("troupe_commit_batches_total", "").value();
+    a.fsyncs = metrics.counter("troupe_fsyncs_total", "").value();
+    a.entries = metrics.counter("troupe_log_entries_total", "").value();
+    a.bytes = metrics.counter("troupe_bytes_written_total", "").value();
+    return a;
+}
+
+WriterActivity since(const WriterActivity& now, const WriterActivity& before) {
+    return WriterActivity{now.batches - before.batches, now.fsyncs - before.fsyncs,
+                          now.entries - before.entries, now.bytes - before.bytes, 0};
+}
 
 std::vector<WriteCell> runWriteSection(const std::filesystem::path& dir,
                                        const sql::EngineOptions& engineOptions,

@@ -32,6 +32,11 @@ struct WriterActivity {
     double batchesPerSec() const { return seconds > 0 ? double(batches) / seconds : 0; }
 };
 
+// The storage writer's counters so far (from the registry the engine was opened with), and the
+// difference of two readings (`seconds` left 0).
+WriterActivity writerActivity(MetricsRegistry& metrics);
+WriterActivity since(const WriterActivity& now, const WriterActivity& before);
+
 struct WriteCell {
     unsigned writers = 0;
     CellResult troupe;           // the median repetition

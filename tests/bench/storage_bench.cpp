@@ -4,7 +4,10 @@
 //   2. durable single-row write transactions at 1, 16 and 64 writers through the engine
 //      (fsync=always) and through plain SQLite (WAL, synchronous=FULL), one actor/file each;
 //   3. creating N small actors with 64 client threads: rate, disk per actor, process memory
-//      with a thousand vs N idle actors.
+//      with a thousand vs N idle actors;
+//   4. the query facade (sql::Database::query, ActorDB dialect): point reads and durable writes
+//      at 1, 16 and 64 client threads, cold vs warm first queries, a 10-actor transaction vs 10
+//      single-actor writes.
 // Prints Markdown tables and writes every figure as JSON. A benchmark, never a pass/fail test:
 // the goals are reported as met / not met and the exit status ignores them.
 //
@@ -48,7 +51,12 @@ const char* kUsage = R"(usage: troupe-storage-bench --dir DIR [options]
   --writers LIST       writer counts for the write cells (default 1,16,64)
   --fsync-threads N    threads of the second disk-floor cell, 0 to skip (default 16)
   --create-threads N   client threads creating actors (default 64)
-  --sections LIST      any of fsync,writes,create (default all three)
+  --sections LIST      any of fsync,writes,create,sql (default all four)
+  --sql-threads LIST   client threads of the query-facade cells (default 1,16,64)
+  --cold-samples N     actors queried cold and warm in the query-facade section (default 400;
+                       100 with --quick; at most --max-open-actors / 2)
+  --multi-samples N    10-actor transactions and 10-write sequences timed (default 200; 30
+                       with --quick)
   --executor-threads N engine executor threads (default 0 = number of cores, at least 2)
   --max-open-actors N  engine LRU of open SQLite connections (default 1024)
   --revision TEXT      the source revision, for the report (the script passes git describe)
@@ -68,7 +76,7 @@ std::vector<std::string> splitList(const std::string& text) {
 BenchOptions parseOptions(int argc, char** argv) {
     BenchOptions o;
     bool actorsSet = false, durationSet = false, warmupSet = false, idleSet = false,
-         repeatSet = false;
+         repeatSet = false, coldSet = false, multiSet = false;
     auto value = [&](int& i) -> std::string {
         if (i + 1 >= argc)
             throw std::invalid_argument(std::string(argv[i]) + " needs a value");
@@ -102,6 +110,14 @@ BenchOptions parseOptions(int argc, char** argv) {
             o.createThreads = unsigned(std::stoul(value(i)));
         else if (arg == "--sections")
             o.sections = splitList(value(i));
+        else if (arg == "--sql-threads") {
+            o.sqlBench.threadCounts.clear();
+            for (const std::string& t : splitList(value(i)))
+                o.sqlBench.threadCounts.push_back(unsigned(std::stoul(t)));
+        } else if (arg == "--cold-samples")
+            o.sqlBench.coldSamples = std::stoull(value(i)), coldSet = true;
+        else if (arg == "--multi-samples")
+            o.sqlBench.multiSamples = unsigned(std::stoul(value(i))), multiSet = true;
         else if (arg == "--executor-threads")
             o.engine.executorThreads = unsigned(std::stoul(value(i)));
         else if (arg == "--max-open-actors")
@@ -128,11 +144,18 @@ BenchOptions parseOptions(int argc, char** argv) {
         o.durations.idleSeconds = o.quick ? 1 : 3;
     if (!repeatSet)
         o.durations.repeats = o.quick ? 1 : 3;
+    if (!coldSet)
+        o.sqlBench.coldSamples = o.quick ? 100 : 400;
+    if (!multiSet)
+        o.sqlBench.multiSamples = o.quick ? 30 : 200;
     for (const std::string& s : o.sections)
-        if (s != "fsync" && s != "writes" && s != "create")
+        if (s != "fsync" && s != "writes" && s != "create" && s != "sql")
             throw std::invalid_argument("unknown section " + s);
     if (o.actors == 0 || o.createThreads == 0)
         throw std::invalid_argument("--actors and --create-threads must be positive");
+    for (unsigned t : o.sqlBench.threadCounts)
+        if (t == 0)
+            throw std::invalid_argument("--sql-threads must be positive");
     return o;
 }
 
@@ -186,7 +209,7 @@ int main(int argc, char** argv) {
         // The creation section runs before the write cells so that its memory readings start
         // from a fresh process; the report keeps the logical order.
         if (o.has("fsync")) {
-            fmt::print("\n[1/3] disk floor: 4 KiB writes + {}\n", durableSyncCall());
+            fmt::print("\n[1/4] disk floor: 4 KiB writes + {}\n", durableSyncCall());
             auto floorCell = [&](const char* what, unsigned threads, WritePattern pattern) {
                 std::vector<CellResult> runs;
                 for (unsigned r = 0; r < std::max(1u, o.durations.repeats); ++r)
@@ -208,16 +231,24 @@ int main(int argc, char** argv) {
                 floorCell("overwrite in place, 1 thread", 1, WritePattern::Overwrite);
         }
         if (o.has("create")) {
-            fmt::print("\n[3/3] creating {} actors with {} client threads\n", o.actors,
+            fmt::print("\n[3/4] creating {} actors with {} client threads\n", o.actors,
                        o.createThreads);
             std::fflush(stdout);
             run.create = runCreateSection(o.dir, o.engine, o.actors, o.createThreads, o.durations);
         }
         if (o.has("writes")) {
-            fmt::print("\n[2/3] durable single-row writes ({:.1f} s warm-up + {:.1f} s per cell)\n",
+            fmt::print("\n[2/4] durable single-row writes ({:.1f} s warm-up + {:.1f} s per cell)\n",
                        o.durations.warmupSeconds, o.durations.measureSeconds);
             std::fflush(stdout);
             run.writes = runWriteSection(o.dir / "writes", o.engine, o.writerCounts, o.durations);
+        }
+        if (o.has("sql")) {
+            fmt::print("\n[4/4] query facade, sql::Database::query (fsync={}; {:.1f} s warm-up + "
+                       "{:.1f} s per cell)\n",
+                       storage::fsyncModeName(o.engine.storage.fsync), o.durations.warmupSeconds,
+                       o.durations.measureSeconds);
+            std::fflush(stdout);
+            run.sqlResult = runSqlSection(o.dir, o.engine, o.sqlBench, o.durations);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "troupe-storage-bench: %s\n", e.what());
