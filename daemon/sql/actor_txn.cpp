@@ -67,6 +67,65 @@ Status ActorTxn::lock(const ActorRef& actor, bool create, bool tryLock) {
     return Status::ok();
 }
 
+Status ActorTxn::lockAllNoWait(const std::map<ActorRef, bool>& actors) {
+    if (m_finished)
+        return Status(ErrorCode::Internal, "transaction already finished");
+    std::vector<ActorTask> tasks;
+    std::vector<ActorRef> order;
+    for (const auto& [actor, create] : actors) {
+        if (holds(actor))
+            continue;
+        ActorTask task = makeTask(Kind::TxnLock, m_id, actor);
+        task.flags.create = create;
+        task.tryLock = true;
+        tasks.push_back(std::move(task));
+        order.push_back(actor);
+    }
+    std::vector<Result<ExecResult>> results = runAll(m_executor, std::move(tasks));
+    Status failure;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (results[i])
+            m_held.insert(order[i]);
+        else if (failure.isOk() || failure.code() == ErrorCode::Busy)
+            failure = results[i].status().code() == ErrorCode::Busy
+                          ? results[i].status()
+                          : results[i].status().withContext("actor " + order[i].describe());
+    }
+    if (failure.isOk())
+        return failure;
+    release(Status(ErrorCode::Busy, "released to lock in order"));
+    return failure;
+}
+
+Status ActorTxn::runParallel(std::vector<Work> work, const std::vector<Value>& params) {
+    std::vector<ActorTask> tasks;
+    for (Work& w : work) {
+        if (!holds(w.actor))
+            return Status(ErrorCode::Internal, "actor " + w.actor.describe() + " is not locked");
+        ActorTask task = makeTask(Kind::TxnRun, m_id, w.actor);
+        task.sql = std::move(w.sql);
+        task.params = params;
+        tasks.push_back(std::move(task));
+    }
+    std::vector<Result<ExecResult>> results = runAll(m_executor, std::move(tasks));
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (!results[i])
+            return results[i].status().withContext("actor " + work[i].label);
+    }
+    return Status::ok();
+}
+
+void ActorTxn::release(const Status& outcome) {
+    std::vector<ActorTask> ends;
+    for (const ActorRef& actor : m_held) {
+        ActorTask task = makeTask(Kind::TxnEnd, m_id, actor);
+        task.outcome = outcome;
+        ends.push_back(std::move(task));
+    }
+    (void)runAll(m_executor, std::move(ends));
+    m_held.clear();
+}
+
 Result<ExecResult> ActorTxn::run(const ActorRef& actor, std::string sql,
                                  std::vector<Value> params) {
     if (!holds(actor))
@@ -121,14 +180,7 @@ Result<ActorTxn::Outcome> ActorTxn::commit(bool forceSync) {
     }
 
     // Release: the actors apply the outcome (pages kept, or dropped and rolled back).
-    std::vector<ActorTask> ends;
-    for (const ActorRef& actor : m_held) {
-        ActorTask task = makeTask(Kind::TxnEnd, m_id, actor);
-        task.outcome = failure;
-        ends.push_back(std::move(task));
-    }
-    (void)runAll(m_executor, std::move(ends));
-    m_held.clear();
+    release(failure);
     m_finished = true;
     if (!failure.isOk())
         return failure;
@@ -139,14 +191,7 @@ void ActorTxn::abort() {
     if (m_finished)
         return;
     m_finished = true;
-    std::vector<ActorTask> ends;
-    for (const ActorRef& actor : m_held) {
-        ActorTask task = makeTask(Kind::TxnEnd, m_id, actor);
-        task.outcome = Status(ErrorCode::Error, "transaction aborted");
-        ends.push_back(std::move(task));
-    }
-    (void)runAll(m_executor, std::move(ends));
-    m_held.clear();
+    release(Status(ErrorCode::Error, "transaction aborted"));
 }
 
 } // namespace troupe::sql

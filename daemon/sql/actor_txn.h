@@ -46,11 +46,25 @@ public:
     // Takes `actor` (creating it at commit if missing and `create`). Errors: NoCreate, Busy
     // (tryLock and held by someone else), anything opening the actor.
     Status lock(const ActorRef& actor, bool create, bool tryLock);
+    // Takes every actor at once, waiting for none: one round trip for the whole set. If any is
+    // busy, releases what it took and returns Busy (the caller then locks in order, waiting);
+    // any other error (NoCreate, ...) likewise releases everything and names the actor.
+    // `actors` maps each actor to its create flag.
+    Status lockAllNoWait(const std::map<ActorRef, bool>& actors);
     bool holds(const ActorRef& actor) const { return m_held.count(actor) != 0; }
     const std::set<ActorRef>& held() const { return m_held; }
 
     // Runs SQL in a held actor's transaction.
     Result<ExecResult> run(const ActorRef& actor, std::string sql, std::vector<Value> params);
+
+    // Runs `sql` in several held actors at once (one statement list each, as one request).
+    // Returns the first error, naming its actor; the transaction should then be aborted.
+    struct Work {
+        ActorRef actor;
+        std::string sql;
+        std::string label; // how errors name it: "type(name)" as the request wrote it
+    };
+    Status runParallel(std::vector<Work> work, const std::vector<Value>& params);
 
     // The actor is deleted when the transaction commits (PRAGMA delete).
     void deleteAtCommit(const ActorRef& actor) { m_deletes.insert(actor); }
@@ -72,6 +86,9 @@ public:
     void abort();
 
 private:
+    // Ends every held actor's transaction with `outcome` and forgets them.
+    void release(const Status& outcome);
+
     Executor& m_executor;
     std::uint64_t m_id;
     std::set<ActorRef> m_held;

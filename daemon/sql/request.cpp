@@ -75,6 +75,12 @@ private:
     std::map<std::string, std::int64_t> m_uniqids;
 };
 
+// Only SQL for SQLite: no captures, assignments, pragmas of the dialect, SHOW or PREPARE.
+bool onlyPlainSql(const ClassifiedBlock& block) {
+    return std::all_of(block.statements.begin(), block.statements.end(),
+                       [](const SpecialStatement& s) { return s.kind == Kind::Sql; });
+}
+
 Status notInitialized() {
     return Status(ErrorCode::NotInitialized,
                   "the node is not initialised: run a USE config script (groups, nodes, a root "
@@ -333,9 +339,14 @@ Result<ExecResult> Runner::runTransaction(const std::vector<ClassifiedBlock>& bl
             units.push_back(std::move(*u));
         }
         ActorTxn txn(m_db.engine->executor());
-        for (const auto& [actor, create] : ordered) {
-            if (Status s = txn.lock(actor, create, false); !s.isOk())
-                return s.withContext("actor " + actor.describe());
+        // Uncontended, every actor is taken in one round trip; if one is busy, in order.
+        if (Status all = txn.lockAllNoWait(ordered); all.code() == ErrorCode::Busy) {
+            for (const auto& [actor, create] : ordered) {
+                if (Status s = txn.lock(actor, create, false); !s.isOk())
+                    return s.withContext("actor " + actor.describe());
+            }
+        } else if (!all.isOk()) {
+            return all;
         }
         ExecResult answer;
         std::map<ActorRef, bool> busy; // with the create flag of the block that found it
@@ -396,6 +407,36 @@ Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::
     std::set<std::string> capturedHere; // names this block (re)started
     bool assigned = false;
     ExecResult singleAnswer;
+    if (!single && onlyPlainSql(block)) {
+        // Nothing in the block depends on another actor's answer: every actor runs its
+        // statements at the same time, and a multi-actor block without {{NAME}} returns no rows.
+        std::vector<ActorTxn::Work> work;
+        for (const Unit& unit : units) {
+            if (!txn.holds(unit.actor)) {
+                Status s = txn.lock(unit.actor, block.target.create || block.kv, true);
+                if (s.code() == ErrorCode::Busy) {
+                    busy[unit.actor] = block.target.create || block.kv;
+                    return Status::ok();
+                }
+                if (!s.isOk())
+                    return s.withContext("actor " + unit.actor.describe());
+            }
+            std::string sql;
+            for (const SpecialStatement& s : block.statements) {
+                auto text = substitute(s.sql, unit, block);
+                if (!text)
+                    return text.status();
+                if (!sql.empty())
+                    sql += ";\n";
+                sql += *text;
+            }
+            work.push_back(ActorTxn::Work{unit.actor, std::move(sql),
+                                          block.target.type + "(" + unit.curactor + ")"});
+        }
+        TROUPE_RETURN_IF_ERROR(txn.runParallel(std::move(work), m_params));
+        answer = ExecResult{};
+        return Status::ok();
+    }
     for (const Unit& unit : units) {
         if (!txn.holds(unit.actor)) {
             // Found through FOR after the ordered locks: never wait for it.

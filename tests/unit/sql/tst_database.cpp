@@ -195,6 +195,16 @@ private slots:
         auto exists = db->query(m_node, "ACTOR account(new); PRAGMA exists");
         QVERIFY2(exists, str(exists.status()));
         QCOMPARE(asInt(exists->rows[0][0]), 0);
+        // The same through one list block (its actors run in parallel).
+        QVERIFY(db->query(m_node, "ACTOR account(x); UPDATE bal SET v = 20"));
+        auto list = db->query(m_node, "ACTOR account(x,y); UPDATE bal SET v = v - 15");
+        QCOMPARE(list.status().code(), ErrorCode::SqlError);
+        QVERIFY2(list.status().message().find("account(y)") != std::string::npos,
+                 str(list.status()));
+        QVERIFY2(list.status().message().find("v - 15") != std::string::npos, str(list.status()));
+        QCOMPARE(asInt(db->query(m_node, "ACTOR account(x); SELECT v FROM bal")->rows[0][0]), 20);
+        QVERIFY(db->query(m_node, "ACTOR account(x); UPDATE bal SET v = 10"));
+
         // And the actors keep working.
         QVERIFY(db->query(m_node, "ACTOR account(x,y); UPDATE bal SET v = v + 1"));
         QCOMPARE(asInt(db->query(m_node, "ACTOR account(y); SELECT v FROM bal")->rows[0][0]), 11);
