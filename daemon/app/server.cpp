@@ -14,6 +14,7 @@
 #include "core/metrics.h"
 #include "http/http_server.h"
 #include "http/status_endpoints.h"
+#include "mysql/server.h"
 #include "sql/database.h"
 
 namespace troupe::app {
@@ -43,6 +44,7 @@ struct Server::Parts {
     std::thread ioThread;
     std::unique_ptr<http::HttpServer> http;
     std::unique_ptr<sql::Database> database;
+    std::unique_ptr<mysql::MysqlServer> mysql;
     std::optional<asio::steady_timer> watchdog;
     std::chrono::microseconds watchdogPeriod{0};
 
@@ -144,7 +146,14 @@ Status Server::start(Parts& parts) {
     logger()->info("storage open in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 std::chrono::steady_clock::now() - opening)
                                                 .count());
-    return runInitScript(*parts.database);
+    TROUPE_RETURN_IF_ERROR(runInitScript(*parts.database));
+
+    mysql::MysqlServerOptions mysqlOptions;
+    mysqlOptions.address = c.listenAddress;
+    mysqlOptions.port = c.mysqlPort;
+    mysqlOptions.maxPacket = static_cast<std::size_t>(c.maxRequestSize) + 1;
+    parts.mysql = std::make_unique<mysql::MysqlServer>(*parts.database, mysqlOptions);
+    return parts.mysql->start();
 }
 
 Status Server::runInitScript(sql::Database& database) {
@@ -176,9 +185,10 @@ void Server::announceReady(Parts& parts) {
     notify("READY=1");
     notify("STATUS=serving");
     std::string line = "listening on http://" + hostPort(c.listenAddress, parts.http->port()) +
-                       " (/health /ready /metrics); Thrift " + std::to_string(c.thriftPort) +
-                       ", MySQL " + std::to_string(c.mysqlPort) + " and node " +
-                       std::to_string(c.nodePort) + " are not served by this build yet";
+                       " (/health /ready /metrics) and mysql://" +
+                       hostPort(c.listenAddress, parts.mysql->port()) + "; Thrift " +
+                       std::to_string(c.thriftPort) + " and node " + std::to_string(c.nodePort) +
+                       " are not served by this build yet";
     logger()->info("{}", line);
     // The listen line must reach the console even when the log does not show it.
     if (!c.logFile.empty() || spdlog::level::from_str(c.logLevel) > spdlog::level::info)
@@ -213,6 +223,10 @@ void Server::shutdown(Parts& parts) {
     auto started = std::chrono::steady_clock::now();
     if (parts.http)
         parts.http->stopAndWait(); // no new requests; in-flight ones answered
+    if (parts.mysql) {
+        parts.mysql->stop(); // connections closed after their query in progress
+        parts.mysql.reset();
+    }
     if (parts.database) {
         parts.database->shutdown(); // flush, close LMDB
         parts.database.reset();

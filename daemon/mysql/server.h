@@ -1,0 +1,67 @@
+#pragma once
+
+// MysqlServer: the MySQL wire-protocol listener (issue 4). Every connection gets its own thread
+// with a blocking socket: handshake, mysql_native_password authentication (switching clients
+// that ask for another plugin), then commands until COM_QUIT or the connection drops. Queries
+// go to the Session (session.h), which calls the blocking query facade; a slow query therefore
+// holds only its own connection's thread.
+//
+// Bad input (garbage, a wrong sequence id, an oversized packet, a truncated message) gets an
+// ERR packet where the protocol allows and closes that connection; the server keeps serving.
+//
+// Threads: start()/stop() from the owner's thread; an accept thread; one thread per connection.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/status.h"
+#include "sql/database.h"
+
+namespace troupe::mysql {
+
+struct MysqlServerOptions {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 33307;        // 0: any free port (tests)
+    std::size_t maxConnections = 1000; // more are refused with ERR 1040
+    std::size_t maxPacket = 16u << 20; // the largest command payload accepted
+};
+
+class MysqlServer {
+public:
+    MysqlServer(sql::Database& db, MysqlServerOptions options);
+    ~MysqlServer(); // stop()
+    MysqlServer(const MysqlServer&) = delete;
+    MysqlServer& operator=(const MysqlServer&) = delete;
+
+    // Binds and starts accepting. IoError naming the address when the port is taken.
+    Status start();
+    // Stops accepting, closes every connection (a query in progress finishes first), joins.
+    void stop();
+
+    std::uint16_t port() const { return m_port; }
+    std::size_t connections() const { return m_active.load(); }
+
+private:
+    class Listener;
+    class Connection;
+    void serve(std::shared_ptr<Connection> connection);
+
+    sql::Database& m_db;
+    MysqlServerOptions m_options;
+    std::unique_ptr<Listener> m_listener;
+    std::uint16_t m_port = 0;
+    std::atomic<std::size_t> m_active{0};
+    std::atomic<std::uint32_t> m_nextId{0};
+    std::atomic<bool> m_stopping{false};
+
+    std::mutex m_mutex; // guards m_open; m_done is notified when a connection ends
+    std::condition_variable m_done;
+    std::list<std::weak_ptr<Connection>> m_open; // connection threads are detached
+};
+
+} // namespace troupe::mysql

@@ -1,0 +1,321 @@
+#include "mysql/session.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "sql/request_parts.h"
+#include "sql/segmenter.h"
+
+namespace troupe::mysql {
+
+namespace {
+
+std::string lowerCopy(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        c = char(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) || s.front() == ';'))
+        s.remove_prefix(1);
+    while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == ';'))
+        s.remove_suffix(1);
+    return s;
+}
+
+bool startsWith(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
+
+sql::ExecResult table(std::vector<std::string> columns) {
+    sql::ExecResult r;
+    r.columns = std::move(columns);
+    return r;
+}
+
+// The quoted or bare argument of LIKE in "show variables like 'x%'".
+std::string likeArgument(std::string_view lower) {
+    const std::size_t like = lower.find(" like ");
+    if (like == std::string_view::npos)
+        return "%";
+    std::string_view arg = trim(lower.substr(like + 6));
+    if (arg.size() >= 2 && (arg.front() == '\'' || arg.front() == '"') && arg.back() == arg.front())
+        arg = arg.substr(1, arg.size() - 2);
+    return std::string(arg);
+}
+
+} // namespace
+
+Response Response::ok(std::int64_t affected, std::int64_t lastInsertId) {
+    Response r;
+    r.kind = Kind::Ok;
+    r.result.rowsChanged = affected;
+    r.result.lastInsertRowid = lastInsertId;
+    return r;
+}
+
+Response Response::rows(sql::ExecResult result) {
+    Response r;
+    r.kind = Kind::Rows;
+    r.result = std::move(result);
+    return r;
+}
+
+Response Response::failure(const Status& status) {
+    return failure(mysqlErrorFor(status), status.message());
+}
+
+Response Response::failure(MysqlError error, std::string message) {
+    Response r;
+    r.kind = Kind::Error;
+    r.error = error;
+    r.message = std::move(message);
+    return r;
+}
+
+Session::Session(sql::Database& db, std::string user, std::string serverVersion)
+    : m_db(db), m_sql{std::move(user)}, m_serverVersion(std::move(serverVersion)) {}
+
+void Session::reset() {
+    m_database.clear();
+    m_type.clear();
+    m_actor.clear();
+    m_create = false;
+}
+
+Response Session::selectDatabase(std::string_view name) {
+    name = trim(name);
+    if (name.size() >= 2 && name.front() == '`' && name.back() == '`')
+        name = name.substr(1, name.size() - 2);
+    if (name.empty()) {
+        reset();
+        return Response::ok();
+    }
+    const std::size_t dot = name.find('.');
+    const std::string type(name.substr(0, dot));
+    const auto types = m_db.actorTypes();
+    if (std::find(types.begin(), types.end(), type) == types.end())
+        return Response::failure(
+            mysqlErrorFor(ErrorCode::InvalidType),
+            "Unknown database '" + std::string(name) + "': no actor type '" + type +
+                "'; use type.actor, e.g. " +
+                (types.empty() ? std::string("user.alice") : types.front() + ".alice"));
+    std::string actor =
+        dot == std::string_view::npos ? std::string() : std::string(name.substr(dot + 1));
+    if (dot != std::string_view::npos && actor.empty())
+        return Response::failure(mysqlErrorFor(ErrorCode::EmptyActorName),
+                                 "database '" + std::string(name) + "' names no actor");
+    m_type = type;
+    m_actor = std::move(actor);
+    m_create = false;
+    m_database = std::string(name);
+    return Response::ok();
+}
+
+std::string Session::variable(std::string_view name) const {
+    std::string n = lowerCopy(name);
+    for (const char* scope : {"session.", "global.", "local."})
+        if (startsWith(n, scope))
+            n = n.substr(std::string_view(scope).size());
+    if (n == "version")
+        return m_serverVersion;
+    if (n == "version_comment")
+        return "TroupeDB " TROUPE_VERSION " (ActorDB-compatible)";
+    if (n == "max_allowed_packet")
+        return std::to_string(16u << 20);
+    if (startsWith(n, "character_set_"))
+        return "utf8mb4";
+    if (startsWith(n, "collation_"))
+        return "utf8mb4_general_ci";
+    if (n == "autocommit" || n == "auto_increment_increment")
+        return "1";
+    if (n == "tx_isolation" || n == "transaction_isolation")
+        return "SERIALIZABLE";
+    if (n == "time_zone")
+        return "SYSTEM";
+    if (n == "system_time_zone")
+        return "UTC";
+    if (n == "lower_case_table_names" || n == "performance_schema" || n == "tx_read_only" ||
+        n == "transaction_read_only")
+        return "0";
+    if (n == "wait_timeout" || n == "interactive_timeout")
+        return "28800";
+    if (n == "net_write_timeout")
+        return "60";
+    if (n == "sql_mode" || n == "init_connect")
+        return "";
+    if (n == "license")
+        return "TroupeDB";
+    return "\x01"; // unknown: answered as NULL
+}
+
+Response Session::selectVariables(std::string_view text, const std::string& lower) {
+    // SELECT @@a [AS x], @@b ... [LIMIT n]
+    std::string_view rest = std::string_view(text).substr(7);
+    std::string_view restLower = std::string_view(lower).substr(7);
+    if (const std::size_t limit = restLower.rfind(" limit "); limit != std::string_view::npos) {
+        rest = rest.substr(0, limit);
+        restLower = restLower.substr(0, limit);
+    }
+    sql::ExecResult r;
+    r.rows.emplace_back();
+    std::size_t start = 0;
+    while (start <= rest.size()) {
+        std::size_t comma = rest.find(',', start);
+        if (comma == std::string_view::npos)
+            comma = rest.size();
+        std::string_view item = trim(rest.substr(start, comma - start));
+        std::string_view itemLower = trim(restLower.substr(start, comma - start));
+        std::string_view column = item;
+        if (const std::size_t as = itemLower.find(" as "); as != std::string_view::npos) {
+            column = trim(item.substr(as + 4));
+            item = trim(item.substr(0, as));
+        }
+        if (!startsWith(item, "@@"))
+            return Response::failure(kErrUnknown, "only @@variables can be selected without an "
+                                                  "actor; name one with ACTOR type(name)");
+        const std::string value = variable(item.substr(2));
+        r.columns.emplace_back(column);
+        if (value == "\x01")
+            r.rows[0].emplace_back();
+        else
+            r.rows[0].emplace_back(value);
+        start = comma + 1;
+    }
+    return Response::rows(std::move(r));
+}
+
+Response Session::showVariables(const std::string& lower) {
+    static const char* const kNames[] = {"autocommit",
+                                         "character_set_client",
+                                         "character_set_connection",
+                                         "character_set_results",
+                                         "character_set_server",
+                                         "collation_connection",
+                                         "collation_server",
+                                         "init_connect",
+                                         "interactive_timeout",
+                                         "license",
+                                         "lower_case_table_names",
+                                         "max_allowed_packet",
+                                         "net_write_timeout",
+                                         "sql_mode",
+                                         "system_time_zone",
+                                         "time_zone",
+                                         "transaction_isolation",
+                                         "tx_isolation",
+                                         "version",
+                                         "version_comment",
+                                         "wait_timeout"};
+    const std::string pattern = likeArgument(lower);
+    sql::ExecResult r = table({"Variable_name", "Value"});
+    for (const char* name : kNames)
+        if (sql::likeMatch(pattern, name))
+            r.rows.push_back({std::string(name), variable(name)});
+    return Response::rows(std::move(r));
+}
+
+Response Session::showTables() {
+    if (m_actor.empty())
+        return Response::failure(kErrNoDatabase, "No actor selected: SHOW TABLES lists an actor's "
+                                                 "tables; select one with USE type.actor");
+    auto r = m_db.querySingle(m_sql, m_type, m_actor, "SHOW tables", sql::ExecFlags{});
+    if (!r)
+        return Response::failure(r.status());
+    r->columns = {"Tables_in_" + m_database};
+    return Response::rows(std::move(*r));
+}
+
+Response Session::probe(std::string_view text, const std::string& lower, bool& handled) {
+    handled = true;
+    if (startsWith(lower, "select @@"))
+        return selectVariables(text, lower);
+    if (lower == "select database()") {
+        sql::ExecResult r = table({"DATABASE()"});
+        r.rows.emplace_back();
+        if (!m_database.empty())
+            r.rows[0].emplace_back(m_database);
+        else
+            r.rows[0].emplace_back();
+        return Response::rows(std::move(r));
+    }
+    if (lower == "select user()" || lower == "select current_user()") {
+        sql::ExecResult r = table({lower == "select user()" ? "USER()" : "CURRENT_USER()"});
+        r.rows.push_back({m_sql.user + "@%"});
+        return Response::rows(std::move(r));
+    }
+    if (lower == "select 1") {
+        sql::ExecResult r = table({"1"});
+        r.rows.push_back({std::int64_t(1)});
+        return Response::rows(std::move(r));
+    }
+    if (startsWith(lower, "set ")) // SET NAMES, SET autocommit, SET SESSION ...: nothing to keep
+        return Response::ok();
+    if (startsWith(lower, "use "))
+        return selectDatabase(std::string_view(text).substr(4));
+    if (lower == "show databases" || lower == "show schemas") {
+        sql::ExecResult r = table({"Database"});
+        for (std::string& type : m_db.actorTypes())
+            r.rows.push_back({std::move(type)});
+        return Response::rows(std::move(r));
+    }
+    if (lower == "show tables")
+        return showTables();
+    if (lower == "show warnings" || lower == "show errors")
+        return Response::rows(table({"Level", "Code", "Message"}));
+    if (startsWith(lower, "show variables") || startsWith(lower, "show session variables") ||
+        startsWith(lower, "show global variables"))
+        return showVariables(lower);
+    handled = false;
+    return Response::ok();
+}
+
+Response Session::query(std::string_view text) {
+    text = trim(text);
+    const std::string lower = lowerCopy(text);
+    bool handled = false;
+    Response answer = probe(text, lower, handled);
+    if (handled)
+        return answer;
+
+    auto blocks = sql::segment(text, m_db.options().maxRequestBytes);
+    if (!blocks)
+        return Response::failure(blocks.status());
+    if (blocks->empty()) // only comments, or BEGIN/COMMIT/ROLLBACK: the request is one transaction
+        return Response::ok();
+    const sql::ActorTarget& first = blocks->front().target;
+    if (blocks->size() == 1 && blocks->front().statements.empty() &&
+        first.kind == sql::ActorTarget::Kind::Single) {
+        // A standalone `ACTOR t(id) [create];` selects the actor for the next queries.
+        Response selected = selectDatabase(first.type);
+        if (selected.kind == Response::Kind::Error)
+            return selected;
+        m_actor = first.names[0];
+        m_create = first.create;
+        m_database = first.type + "." + m_actor;
+        return Response::ok();
+    }
+    Result<sql::ExecResult> r = sql::ExecResult{};
+    if (first.kind != sql::ActorTarget::Kind::None) {
+        r = m_db.query(m_sql, text);
+    } else if (!m_actor.empty()) {
+        sql::ExecFlags flags;
+        flags.create = m_create;
+        r = m_db.querySingle(m_sql, m_type, m_actor, text, flags);
+    } else {
+        return Response::failure(
+            kErrNoDatabase,
+            "No actor selected: start the query with ACTOR type(name); (add create to create "
+            "it), run a standalone ACTOR type(name); first, or connect with database "
+            "type.name (mysql -D user.alice)");
+    }
+    if (!r)
+        return Response::failure(r.status());
+    if (!r->columns.empty())
+        return Response::rows(std::move(*r));
+    return Response::ok(r->rowsChanged, r->lastInsertRowid);
+}
+
+} // namespace troupe::mysql

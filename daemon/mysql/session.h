@@ -1,0 +1,67 @@
+#pragma once
+
+// Session: what one MySQL connection means to the query facade (issue 4), without the socket —
+// the connection (server.cpp) reads packets and writes the Responses this computes.
+//
+// It keeps the connection's state: the authenticated user and the selected actor or type. An
+// actor is selected by the database name (`type.id`, as in `mysql -D user.alice`; `type` selects
+// only the type), by COM_INIT_DB / USE, or by a standalone `ACTOR t(id) [create];`; a query that
+// names its own actor (`ACTOR t(id); ...`) runs as written. It also answers the probe queries
+// drivers and tools send at connect time (@@variables, SET, SHOW VARIABLES/DATABASES/TABLES/
+// WARNINGS, SELECT DATABASE()).
+//
+// Threads: one connection thread at a time.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mysql/errors.h"
+#include "sql/database.h"
+#include "sql/value.h"
+
+namespace troupe::mysql {
+
+// One reply to a command: an OK, an error, or a result set.
+struct Response {
+    enum class Kind { Ok, Error, Rows };
+    Kind kind = Kind::Ok;
+    sql::ExecResult result; // Rows: columns and rows; Ok: rowsChanged, lastInsertRowid
+    MysqlError error;       // Error
+    std::string message;    // Error
+
+    static Response ok(std::int64_t affected = 0, std::int64_t lastInsertId = 0);
+    static Response rows(sql::ExecResult result);
+    static Response failure(const Status& status);
+    static Response failure(MysqlError error, std::string message);
+};
+
+class Session {
+public:
+    Session(sql::Database& db, std::string user, std::string serverVersion);
+
+    // COM_INIT_DB, USE and the handshake's database: `type.id` or `type` (empty: none).
+    Response selectDatabase(std::string_view name);
+    Response query(std::string_view text);
+    void reset(); // COM_RESET_CONNECTION: no actor selected
+
+    // The database name the client sees: "type.id", "type" or empty.
+    const std::string& database() const { return m_database; }
+
+private:
+    Response probe(std::string_view text, const std::string& lower, bool& handled);
+    Response selectVariables(std::string_view text, const std::string& lower);
+    Response showVariables(const std::string& lower);
+    Response showTables();
+    std::string variable(std::string_view name) const;
+
+    sql::Database& m_db;
+    sql::Session m_sql;
+    std::string m_serverVersion;
+    std::string m_database;
+    std::string m_type;  // selected type (may be without actor)
+    std::string m_actor; // selected actor name, empty if none
+    bool m_create = false;
+};
+
+} // namespace troupe::mysql
