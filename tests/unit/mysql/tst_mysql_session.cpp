@@ -1,0 +1,151 @@
+// The MySQL Session without sockets: actor selection (type.id, USE, sticky ACTOR), the probe
+// queries drivers send, and how facade results and errors become MySQL responses.
+
+#include <QtTest>
+
+#include "mysql/session.h"
+
+using namespace troupe;
+using namespace troupe::mysql;
+
+namespace {
+
+std::string text(const sql::Value& v) {
+    if (const auto* s = std::get_if<std::string>(&v))
+        return *s;
+    if (const auto* i = std::get_if<std::int64_t>(&v))
+        return std::to_string(*i);
+    if (std::holds_alternative<std::monostate>(v))
+        return "NULL";
+    return "?";
+}
+
+} // namespace
+
+class TestMysqlSession : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<sql::Database> m_db;
+
+private slots:
+    void initTestCase() {
+        sql::DatabaseOptions options;
+        options.engine.dataDir = (m_dir.path() + "/db").toStdString();
+        options.engine.executorThreads = 2;
+        auto db = sql::Database::open(options);
+        QVERIFY(db);
+        m_db = std::move(*db);
+        QVERIFY(m_db->config({}, "INSERT INTO groups VALUES ('grp1','cluster');\n"
+                                 "INSERT INTO nodes VALUES ('node1@127.0.0.1','grp1');\n"
+                                 "CREATE USER 'root' IDENTIFIED BY 'rootpass';\n"
+                                 "CREATE USER 'app' IDENTIFIED BY 'apppass';\n"
+                                 "GRANT read ON type1 TO 'app';"));
+        QVERIFY(m_db->schema({}, "ACTOR type1\nCREATE TABLE tab (id INTEGER PRIMARY KEY, txt "
+                                 "TEXT)\nACTOR other\nCREATE TABLE o (v)\n"));
+    }
+
+    void probes() {
+        Session s(*m_db, "root", "8.0.0-TroupeDB");
+        Response r = s.query("SELECT @@version_comment LIMIT 1");
+        QCOMPARE(r.kind, Response::Kind::Rows);
+        QCOMPARE(r.result.columns, std::vector<std::string>{"@@version_comment"});
+        QVERIFY(text(r.result.rows[0][0]).find("TroupeDB") != std::string::npos);
+
+        r = s.query("select @@session.auto_increment_increment AS inc, @@max_allowed_packet, "
+                    "@@no_such_thing");
+        QCOMPARE(r.result.columns,
+                 (std::vector<std::string>{"inc", "@@max_allowed_packet", "@@no_such_thing"}));
+        QCOMPARE(text(r.result.rows[0][0]), std::string("1"));
+        QCOMPARE(text(r.result.rows[0][1]), std::string("16777216"));
+        QCOMPARE(text(r.result.rows[0][2]), std::string("NULL"));
+
+        QCOMPARE(s.query("SET NAMES utf8mb4").kind, Response::Kind::Ok);
+        QCOMPARE(s.query("SET autocommit=1;").kind, Response::Kind::Ok);
+        QCOMPARE(s.query("BEGIN").kind, Response::Kind::Ok);
+        QCOMPARE(s.query("COMMIT").kind, Response::Kind::Ok);
+
+        r = s.query("SHOW DATABASES");
+        QCOMPARE(r.result.rows.size(), std::size_t(2)); // the actor types
+        r = s.query("SHOW VARIABLES LIKE 'version%'");
+        QCOMPARE(r.result.columns, (std::vector<std::string>{"Variable_name", "Value"}));
+        QCOMPARE(r.result.rows.size(), std::size_t(2));
+        r = s.query("SHOW WARNINGS");
+        QCOMPARE(r.kind, Response::Kind::Rows);
+        QVERIFY(r.result.rows.empty());
+        r = s.query("SELECT DATABASE()");
+        QCOMPARE(text(r.result.rows[0][0]), std::string("NULL"));
+    }
+
+    void actorSelection() {
+        Session s(*m_db, "root", "v");
+        // No actor: a clear error that says how to name one.
+        Response r = s.query("SELECT * FROM tab");
+        QCOMPARE(r.kind, Response::Kind::Error);
+        QCOMPARE(r.error, kErrNoDatabase);
+        QVERIFY(r.message.find("ACTOR type(name)") != std::string::npos);
+        QCOMPARE(s.query("SHOW TABLES").error, kErrNoDatabase);
+
+        // Inline ACTOR.
+        r = s.query("ACTOR type1(a) create; INSERT INTO tab (txt) VALUES ('x')");
+        QCOMPARE(r.kind, Response::Kind::Ok);
+        QCOMPARE(r.result.rowsChanged, 1);
+        QCOMPARE(r.result.lastInsertRowid, 1);
+
+        // Sticky ACTOR, with create.
+        QCOMPARE(s.query("ACTOR type1(b) create;").kind, Response::Kind::Ok);
+        QCOMPARE(s.database(), std::string("type1.b"));
+        r = s.query("INSERT INTO tab (txt) VALUES ('y')");
+        QCOMPARE(r.kind, Response::Kind::Ok);
+        r = s.query("SELECT txt FROM tab");
+        QCOMPARE(r.kind, Response::Kind::Rows);
+        QCOMPARE(text(r.result.rows[0][0]), std::string("y"));
+        r = s.query("SHOW TABLES");
+        QCOMPARE(r.result.columns, std::vector<std::string>{"Tables_in_type1.b"});
+        QCOMPARE(text(r.result.rows[0][0]), std::string("tab"));
+
+        // Database names: type.id selects the actor (no create), type alone only the type.
+        QCOMPARE(s.selectDatabase("type1.a").kind, Response::Kind::Ok);
+        QCOMPARE(text(s.query("SELECT txt FROM tab").result.rows[0][0]), std::string("x"));
+        QCOMPARE(s.selectDatabase("type1.missing").kind, Response::Kind::Ok);
+        r = s.query("SELECT 1 FROM tab");
+        QCOMPARE(r.kind, Response::Kind::Error);
+        QCOMPARE(r.error.code, std::uint16_t(1049)); // NoCreate
+        QCOMPARE(s.query("USE `type1.b`").kind, Response::Kind::Ok);
+        QCOMPARE(text(s.query("SELECT DATABASE()").result.rows[0][0]), std::string("type1.b"));
+        r = s.selectDatabase("nope.x");
+        QCOMPARE(r.kind, Response::Kind::Error);
+        QCOMPARE(r.error.code, std::uint16_t(1049));
+        QCOMPARE(s.selectDatabase("type1").kind, Response::Kind::Ok);
+        QCOMPARE(s.query("SELECT * FROM tab").error, kErrNoDatabase);
+        s.reset();
+        QCOMPARE(s.database(), std::string());
+    }
+
+    void errorsMapToMysqlNumbers() {
+        Session s(*m_db, "root", "v");
+        QCOMPARE(s.selectDatabase("type1.a").kind, Response::Kind::Ok);
+        Response r = s.query("SELECT * FROM nosuch");
+        QCOMPARE(r.error.code, std::uint16_t(1146));
+        QVERIFY(r.message.find("no such table: nosuch") != std::string::npos);
+        r = s.query("SELEC 1");
+        QCOMPARE(r.error.code, std::uint16_t(1064));
+        r = s.query("INSERT INTO tab (id, txt) VALUES (1, 'dup')");
+        QCOMPARE(r.error.code, std::uint16_t(1062));
+        // The session is usable after errors.
+        QCOMPARE(s.query("SELECT count(*) FROM tab").kind, Response::Kind::Rows);
+    }
+
+    void permissionsFollowTheUser() {
+        Session app(*m_db, "app", "v");
+        QCOMPARE(app.selectDatabase("type1.a").kind, Response::Kind::Ok);
+        QCOMPARE(app.query("SELECT txt FROM tab").kind, Response::Kind::Rows);
+        Response r = app.query("INSERT INTO tab (txt) VALUES ('no')");
+        QCOMPARE(r.kind, Response::Kind::Error);
+        QCOMPARE(r.error.code, std::uint16_t(1142));
+        QVERIFY(r.message.find("app") != std::string::npos);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestMysqlSession)
+#include "tst_mysql_session.moc"
