@@ -9,6 +9,7 @@ root=$PWD
 state=$root/var/quickstart
 pidfile=$state/troupe-server.pid
 http_port=${TROUPE_HTTP_PORT:-33380}
+mysql_port=${TROUPE_MYSQL_PORT:-33307}
 
 stop_server() {
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
@@ -37,6 +38,7 @@ mkdir -p "$state"
 server=$root/build/release/daemon/app/troupe-server
 # --init loads the demo schema and the root user on the first start only.
 nohup "$server" --data-dir "$state/data" --listen 127.0.0.1 --http-port "$http_port" \
+    --mysql-port "$mysql_port" \
     --init "$root/resources/init.sql" \
     --log-file "$state/troupe.log" </dev/null >"$state/stdout.log" 2>&1 &
 echo $! >"$pidfile"
@@ -60,14 +62,15 @@ cat <<MSG
 
 TroupeDB is running (pid $(cat "$pidfile")), data in $state/data, log in $state/troupe.log.
 
+  MySQL:    mariadb -h 127.0.0.1 -P $mysql_port -u root -prootpass -D type1.music
+            then: ACTOR type1(music) create; INSERT INTO tab (txt) VALUES ('hello');
+                  SELECT * FROM tab;
   Health:   curl http://127.0.0.1:$http_port/health
-  Ready:    curl http://127.0.0.1:$http_port/ready
   Metrics:  curl http://127.0.0.1:$http_port/metrics
   Stop:     ./quickstart.sh stop
 
 The node was initialised from resources/init.sql: user root (password rootpass) and the demo
-actor types type1, thread, user and counters (KV). The SQL dialect runs in-process (see
-resources/docs/sql.md); the MySQL protocol (port 33307), the Thrift API (33306), the troupe
-shell and the desktop console are not in this build yet; when they land, quickstart prints
-their connect commands here.
+actor types type1, thread, user and counters (KV); the SQL dialect is described in
+resources/docs/sql.md. The Thrift API (33306), the troupe shell and the desktop console are not
+in this build yet; when they land, quickstart prints their connect commands here.
 MSG

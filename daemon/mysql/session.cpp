@@ -297,6 +297,12 @@ Response Session::query(std::string_view text) {
         m_database = first.type + "." + m_actor;
         return Response::ok();
     }
+    if (blocks->size() == 1 && blocks->front().statements.empty())
+        return Response::failure(
+            kErrWrongArguments,
+            "a standalone ACTOR statement selects one actor for the next queries; to run "
+            "statements in several actors send them with their ACTOR statement as one query "
+            "(the mariadb client splits queries at ';': use DELIMITER // first)");
     Result<sql::ExecResult> r = sql::ExecResult{};
     if (first.kind != sql::ActorTarget::Kind::None) {
         r = m_db.query(m_sql, text);

@@ -104,6 +104,16 @@ private slots:
         QCOMPARE(r.result.columns, std::vector<std::string>{"Tables_in_type1.b"});
         QCOMPARE(text(r.result.rows[0][0]), std::string("tab"));
 
+        // Only one actor can be selected; several must come with their statements.
+        r = s.query("ACTOR type1(*)");
+        QCOMPARE(r.kind, Response::Kind::Error);
+        QVERIFY(r.message.find("DELIMITER") != std::string::npos);
+        QCOMPARE(s.database(), std::string("type1.b")); // unchanged
+        r = s.query("ACTOR type1(*); {{R}}SELECT txt FROM tab");
+        QCOMPARE(r.kind, Response::Kind::Rows);
+        QCOMPARE(r.result.rows.size(), std::size_t(2));
+        QCOMPARE(r.result.columns, (std::vector<std::string>{"txt", "actor"}));
+
         // Database names: type.id selects the actor (no create), type alone only the type.
         QCOMPARE(s.selectDatabase("type1.a").kind, Response::Kind::Ok);
         QCOMPARE(text(s.query("SELECT txt FROM tab").result.rows[0][0]), std::string("x"));
