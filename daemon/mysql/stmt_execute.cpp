@@ -53,7 +53,13 @@ sql::Value readDateTime(WireReader& r, bool dateOnly) {
     std::string s = std::string(buf) + "-" + twoDigits(month) + "-" + twoDigits(day);
     if (dateOnly)
         return s;
-    s += " " + twoDigits(hour) + ":" + twoDigits(minute) + ":" + twoDigits(second);
+    // Appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on "x" + std::string.
+    s += ' ';
+    s += twoDigits(hour);
+    s += ':';
+    s += twoDigits(minute);
+    s += ':';
+    s += twoDigits(second);
     if (micros != 0)
         s += microsText(micros);
     return s;
@@ -81,9 +87,14 @@ sql::Value readTime(WireReader& r) {
     if (n == 12)
         micros = r.int4();
     std::string h = std::to_string(hours);
+    std::string s = negative ? "-" : "";
     if (h.size() < 2)
-        h.insert(0, "0");
-    std::string s = (negative ? "-" : "") + h + ":" + twoDigits(minute) + ":" + twoDigits(second);
+        s += '0';
+    s += h;
+    s += ':';
+    s += twoDigits(minute);
+    s += ':';
+    s += twoDigits(second);
     if (micros != 0)
         s += microsText(micros);
     return s;
