@@ -173,12 +173,20 @@ bool MysqlServer::Connection::handshake() {
     m_reader.expectSequence(1);
     auto payload = read();
     if (!payload) {
-        logger()->debug("connection {} from {}: no handshake response: {}", m_id, m_peer,
-                        payload.status().message());
+        if (payload.status().code() == ErrorCode::IoError) {
+            logger()->debug("connection {} from {}: no handshake response: {}", m_id, m_peer,
+                            payload.status().message());
+        } else {
+            logger()->info("connection {} from {}: bad handshake: {}", m_id, m_peer,
+                           payload.status().message());
+            sendError(kErrBadHandshake, "Bad handshake: " + payload.status().message());
+        }
         return false;
     }
     auto response = parseHandshakeResponse(*payload);
     if (!response) {
+        logger()->info("connection {} from {}: bad handshake: {}", m_id, m_peer,
+                       response.status().message());
         sendError(kErrBadHandshake, "Bad handshake: " + response.status().message());
         return false;
     }
