@@ -26,6 +26,15 @@ std::string microsText(std::uint32_t micros) {
     return buf;
 }
 
+// ":MM:SS". Appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on
+// "x" + std::string.
+void appendMinutesSeconds(std::string& s, unsigned minute, unsigned second) {
+    s += ':';
+    s += twoDigits(minute);
+    s += ':';
+    s += twoDigits(second);
+}
+
 // MYSQL_TIME for DATE/DATETIME/TIMESTAMP: int<1> length (0, 4, 7 or 11), int<2> year,
 // int<1> month, int<1> day, [int<1> hour, minute, second], [int<4> microseconds].
 sql::Value readDateTime(WireReader& r, bool dateOnly) {
@@ -53,13 +62,9 @@ sql::Value readDateTime(WireReader& r, bool dateOnly) {
     std::string s = std::string(buf) + "-" + twoDigits(month) + "-" + twoDigits(day);
     if (dateOnly)
         return s;
-    // Appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on "x" + std::string.
     s += ' ';
     s += twoDigits(hour);
-    s += ':';
-    s += twoDigits(minute);
-    s += ':';
-    s += twoDigits(second);
+    appendMinutesSeconds(s, minute, second);
     if (micros != 0)
         s += microsText(micros);
     return s;
@@ -91,10 +96,7 @@ sql::Value readTime(WireReader& r) {
     if (h.size() < 2)
         s += '0';
     s += h;
-    s += ':';
-    s += twoDigits(minute);
-    s += ':';
-    s += twoDigits(second);
+    appendMinutesSeconds(s, minute, second);
     if (micros != 0)
         s += microsText(micros);
     return s;

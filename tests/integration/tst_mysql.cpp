@@ -29,10 +29,14 @@
 
 #include "http_test_client.h"
 #include "integration/mysql/raw_mysql_client.h"
+#include "support/server_ports.h"
 
 using namespace std::chrono_literals;
+using troupe::test::freePorts;
 using troupe::test::HttpTestClient;
+using troupe::test::Ports;
 using troupe::test::RawMysqlClient;
+using troupe::test::serverBinary;
 
 namespace {
 
@@ -41,27 +45,6 @@ constexpr int kClientTimeoutMs = 60000;
 constexpr std::uint8_t kComQuit = 0x01;
 constexpr std::uint8_t kComQuery = 0x03;
 constexpr std::uint8_t kComPing = 0x0e;
-
-struct Ports {
-    std::uint16_t thrift = 0, mysql = 0, node = 0, http = 0;
-};
-
-// Four distinct free loopback ports (kept bound until all are chosen).
-Ports freePorts() {
-    asio::io_context io;
-    std::vector<asio::ip::tcp::acceptor> held;
-    std::uint16_t p[4];
-    for (auto& port : p) {
-        held.emplace_back(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-        port = held.back().local_endpoint().port();
-    }
-    return {p[0], p[1], p[2], p[3]};
-}
-
-QString serverBinary() {
-    QString fromEnv = qEnvironmentVariable("TROUPE_SERVER");
-    return fromEnv.isEmpty() ? QStringLiteral(TROUPE_SERVER_BUILT) : fromEnv;
-}
 
 QString sourcePath(const QString& relative) {
     return QStringLiteral(TROUPE_SOURCE_DIR) + "/" + relative;
@@ -345,19 +328,7 @@ private slots:
         QFETCH(QString, user);
         QFETCH(QString, password);
         TROUPE_REQUIRE_MARIADB();
-        QStringList args{"--no-defaults",
-                         "-h",
-                         "127.0.0.1",
-                         "-P",
-                         QString::number(m_ports.mysql),
-                         "-u",
-                         user,
-                         "--skip-ssl",
-                         "--batch"};
-        args << "--password=" + password;
-        args << "-e"
-             << "SELECT 1";
-        Run r = runProgram(m_mariadb, args);
+        Run r = mariadb({}, "SELECT 1", user, password);
         QVERIFY2(r.exitCode != 0, qPrintable(r.describe()));
         QVERIFY2(r.err.contains("ERROR 1045 (28000)"), qPrintable(r.describe()));
         QVERIFY2(r.err.contains("Access denied for user '" + user + "'"), qPrintable(r.describe()));

@@ -24,36 +24,18 @@
 #include <asio.hpp>
 
 #include "http_test_client.h"
+#include "support/server_ports.h"
 
 using namespace std::chrono_literals;
+using troupe::test::freePorts;
 using troupe::test::HttpTestClient;
+using troupe::test::Ports;
+using troupe::test::serverBinary;
 
 namespace {
 
 constexpr int kStartTimeoutMs = 20000;
 constexpr int kStopTimeoutMs = 10000;
-
-struct Ports {
-    std::uint16_t thrift = 0, mysql = 0, node = 0, http = 0;
-};
-
-// Four distinct free loopback ports (kept bound until all are chosen).
-Ports freePorts() {
-    asio::io_context io;
-    std::vector<asio::ip::tcp::acceptor> held;
-    std::uint16_t p[4];
-    for (auto& port : p) {
-        held.emplace_back(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-        port = held.back().local_endpoint().port();
-    }
-    return {p[0], p[1], p[2], p[3]};
-}
-
-// TROUPE_SERVER (set by CTest), else the binary of this build tree, for runs by hand.
-QString serverBinary() {
-    QString fromEnv = qEnvironmentVariable("TROUPE_SERVER");
-    return fromEnv.isEmpty() ? QStringLiteral(TROUPE_SERVER_BUILT) : fromEnv;
-}
 
 // One troupe-server process with its output captured in files.
 class ServerProcess {
