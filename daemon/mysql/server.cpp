@@ -1,6 +1,7 @@
 #include "mysql/server.h"
 
 #include <functional>
+#include <map>
 #include <random>
 
 #include <asio.hpp>
@@ -11,6 +12,7 @@
 #include "mysql/packet.h"
 #include "mysql/resultset.h"
 #include "mysql/session.h"
+#include "mysql/stmt_execute.h"
 
 namespace troupe::mysql {
 
@@ -32,6 +34,12 @@ std::string makeSalt() {
     for (char& c : salt)
         c = char((static_cast<unsigned char>(c) % 94) + 33); // printable, like MySQL's
     return salt;
+}
+
+// The int<4> statement id that starts the body of the COM_STMT_* commands (4 bytes checked).
+std::uint32_t statementId(std::string_view body) {
+    return std::uint32_t(std::uint8_t(body[0])) | std::uint32_t(std::uint8_t(body[1])) << 8 |
+           std::uint32_t(std::uint8_t(body[2])) << 16 | std::uint32_t(std::uint8_t(body[3])) << 24;
 }
 
 } // namespace
@@ -72,6 +80,19 @@ private:
     bool sendResponse(const Response& response);
     bool handshake();
     bool command(const std::string& payload);
+    bool sendRows(const sql::ExecResult& result, bool binary);
+    bool stmtPrepare(std::string_view sql);
+    bool stmtExecute(std::string_view payload);
+    bool stmtLongData(std::string_view body);
+
+    // What the binary protocol remembers per prepared statement between commands.
+    struct StmtState {
+        std::size_t params = 0;
+        std::vector<ParamType> types;      // bound by the last execute that sent them
+        std::vector<std::string> longData; // COM_STMT_SEND_LONG_DATA chunks, per parameter
+        std::vector<bool> hasLongData;
+    };
+    std::map<std::uint32_t, StmtState> m_stmts;
 
     MysqlServer& m_server;
     asio::ip::tcp::socket m_socket;
@@ -137,9 +158,13 @@ bool MysqlServer::Connection::sendResponse(const Response& response) {
     case Response::Kind::Rows:
         break;
     }
-    // A result set: column count, definitions, [EOF], rows, end. Sent in slices so that a large
-    // result is not held twice in memory.
-    const std::vector<ColumnDef> columns = columnDefsFor(response.result);
+    return sendRows(response.result, false);
+}
+
+// A result set: column count, definitions, [EOF], rows (text or binary protocol), end. Sent in
+// slices so that a large result is not held twice in memory.
+bool MysqlServer::Connection::sendRows(const sql::ExecResult& result, bool binary) {
+    const std::vector<ColumnDef> columns = columnDefsFor(result);
     const std::string schema = m_session ? m_session->database() : std::string();
     std::vector<std::string> batch;
     batch.push_back(buildColumnCount(columns.size()));
@@ -148,8 +173,8 @@ bool MysqlServer::Connection::sendResponse(const Response& response) {
     const bool deprecateEof = (m_clientCaps & cap::kDeprecateEof) != 0;
     if (!deprecateEof)
         batch.push_back(buildEof(status::kAutocommit));
-    for (const auto& row : response.result.rows) {
-        batch.push_back(buildTextRow(row));
+    for (const auto& row : result.rows) {
+        batch.push_back(binary ? buildBinaryRow(columns, row) : buildTextRow(row));
         if (batch.size() >= 256) {
             if (!sendPackets(batch))
                 return false;
@@ -158,6 +183,78 @@ bool MysqlServer::Connection::sendResponse(const Response& response) {
     }
     batch.push_back(buildResultSetEnd(m_clientCaps, status::kAutocommit));
     return sendPackets(batch);
+}
+
+bool MysqlServer::Connection::stmtPrepare(std::string_view sql) {
+    auto prepared = m_session->prepare(sql);
+    if (!prepared)
+        return sendResponse(Response::failure(prepared.status()));
+    const bool deprecateEof = (m_clientCaps & cap::kDeprecateEof) != 0;
+    std::vector<std::string> out;
+    out.push_back(buildStmtPrepareOk(prepared->id, std::uint16_t(prepared->columns.size()),
+                                     std::uint16_t(prepared->params)));
+    ColumnDef any;
+    any.type = ColumnType::VarString;
+    any.charset = kCharsetUtf8mb4;
+    for (int i = 0; i < prepared->params; ++i) {
+        any.name = "?";
+        out.push_back(buildColumnDefinition(any));
+    }
+    if (prepared->params > 0 && !deprecateEof)
+        out.push_back(buildEof(status::kAutocommit));
+    for (const std::string& name : prepared->columns) {
+        any.name = name;
+        out.push_back(buildColumnDefinition(any, m_session->database()));
+    }
+    if (!prepared->columns.empty() && !deprecateEof)
+        out.push_back(buildEof(status::kAutocommit));
+    StmtState& state = m_stmts[prepared->id];
+    state.params = std::size_t(prepared->params);
+    state.longData.assign(state.params, {});
+    state.hasLongData.assign(state.params, false);
+    return sendPackets(out);
+}
+
+bool MysqlServer::Connection::stmtExecute(std::string_view payload) {
+    auto id = peekStmtExecuteId(payload);
+    if (!id)
+        return sendError(kErrMalformedPacket, id.status().message());
+    auto found = m_stmts.find(*id);
+    if (found == m_stmts.end())
+        return sendError(kErrUnknownStatement,
+                         "Unknown prepared statement handler (" + std::to_string(*id) + ")");
+    StmtState& state = found->second;
+    auto execute = parseStmtExecute(payload, state.params, state.types, state.hasLongData);
+    if (!execute)
+        return sendError(kErrMalformedPacket, execute.status().message());
+    if (execute->newParamsBound)
+        state.types = execute->types;
+    for (std::size_t i = 0; i < state.params; ++i) {
+        if (state.hasLongData[i]) {
+            execute->params[i] = sql::Value{std::move(state.longData[i])};
+            state.longData[i].clear();
+            state.hasLongData[i] = false;
+        }
+    }
+    Response r = m_session->execute(*id, std::move(execute->params));
+    if (r.kind == Response::Kind::Rows)
+        return sendRows(r.result, true);
+    return sendResponse(r);
+}
+
+// COM_STMT_SEND_LONG_DATA: int<4> statement id, int<2> parameter, data. No reply.
+bool MysqlServer::Connection::stmtLongData(std::string_view body) {
+    if (body.size() < 6)
+        return true; // malformed: ignored, as MySQL does (no reply is allowed)
+    const std::uint32_t id = statementId(body);
+    const std::size_t param =
+        std::size_t(std::uint8_t(body[4])) | std::size_t(std::uint8_t(body[5])) << 8;
+    auto found = m_stmts.find(id);
+    if (found == m_stmts.end() || param >= found->second.params)
+        return true;
+    found->second.longData[param].append(body.substr(6));
+    found->second.hasLongData[param] = true;
+    return true;
 }
 
 bool MysqlServer::Connection::handshake() {
@@ -244,11 +341,38 @@ bool MysqlServer::Connection::command(const std::string& payload) {
         return sendResponse(m_session->selectDatabase(body));
     case com::kResetConnection:
         m_session->reset();
+        m_stmts.clear();
         return send(buildOk(OkPacket{}));
     case com::kQuery:
         return sendResponse(m_session->query(body));
     case com::kFieldList: // deprecated; an empty column list
         return send(buildResultSetEnd(m_clientCaps, status::kAutocommit));
+    case com::kStmtPrepare:
+        return stmtPrepare(body);
+    case com::kStmtExecute:
+        return stmtExecute(payload);
+    case com::kStmtSendLongData:
+        return stmtLongData(body);
+    case com::kStmtClose: // no reply
+        if (body.size() >= 4) {
+            const std::uint32_t id = statementId(body);
+            m_stmts.erase(id);
+            m_session->close(id);
+        }
+        return true;
+    case com::kStmtReset:
+        if (body.size() >= 4) {
+            const std::uint32_t id = statementId(body);
+            if (auto found = m_stmts.find(id); found != m_stmts.end()) {
+                for (std::string& d : found->second.longData)
+                    d.clear();
+                found->second.hasLongData.assign(found->second.params, false);
+                return send(buildOk(OkPacket{}));
+            }
+            return sendError(kErrUnknownStatement,
+                             "Unknown prepared statement handler (" + std::to_string(id) + ")");
+        }
+        return sendError(kErrMalformedPacket, "COM_STMT_RESET without a statement id");
     default:
         return sendError(kErrUnknownCommand, "Unknown command " + std::to_string(code) +
                                                  " (not supported by TroupeDB yet)");

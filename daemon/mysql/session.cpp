@@ -4,7 +4,9 @@
 #include <cctype>
 
 #include "sql/request_parts.h"
+#include "sql/schema.h"
 #include "sql/segmenter.h"
+#include "sql/statements.h"
 
 namespace troupe::mysql {
 
@@ -79,6 +81,7 @@ Session::Session(sql::Database& db, std::string user, std::string serverVersion)
     : m_db(db), m_sql{std::move(user)}, m_serverVersion(std::move(serverVersion)) {}
 
 void Session::reset() {
+    m_prepared.clear();
     m_database.clear();
     m_type.clear();
     m_actor.clear();
@@ -272,7 +275,7 @@ Response Session::probe(std::string_view text, const std::string& lower, bool& h
     return Response::ok();
 }
 
-Response Session::query(std::string_view text) {
+Response Session::query(std::string_view text, std::vector<sql::Value> params) {
     text = trim(text);
     const std::string lower = lowerCopy(text);
     bool handled = false;
@@ -305,11 +308,11 @@ Response Session::query(std::string_view text) {
             "(the mariadb client splits queries at ';': use DELIMITER // first)");
     Result<sql::ExecResult> r = sql::ExecResult{};
     if (first.kind != sql::ActorTarget::Kind::None) {
-        r = m_db.query(m_sql, text);
+        r = m_db.query(m_sql, text, std::move(params));
     } else if (!m_actor.empty()) {
         sql::ExecFlags flags;
         flags.create = m_create;
-        r = m_db.querySingle(m_sql, m_type, m_actor, text, flags);
+        r = m_db.querySingle(m_sql, m_type, m_actor, text, flags, std::move(params));
     } else {
         return Response::failure(
             kErrNoDatabase,
@@ -322,6 +325,75 @@ Response Session::query(std::string_view text) {
     if (!r->columns.empty())
         return Response::rows(std::move(*r));
     return Response::ok(r->rowsChanged, r->lastInsertRowid);
+}
+
+Result<Session::Prepared> Session::prepare(std::string_view text) {
+    text = trim(text);
+    Prepared p;
+    p.sql = std::string(text);
+    const std::string lower = lowerCopy(text);
+    if (!startsWith(lower, "use ")) {
+        bool handled = false;
+        Response answer = probe(text, lower, handled); // no side effects but USE
+        if (handled) {
+            if (answer.kind == Response::Kind::Error)
+                return Status(ErrorCode::InvalidArgument, answer.message);
+            p.columns = answer.result.columns;
+            return remember(std::move(p));
+        }
+    }
+    auto blocks = sql::segment(text, m_db.options().maxRequestBytes);
+    if (!blocks)
+        return blocks.status();
+    auto schema = m_db.currentSchema();
+    for (const sql::Block& block : *blocks) {
+        const std::string& type =
+            block.target.kind == sql::ActorTarget::Kind::None ? m_type : block.target.type;
+        if (type.empty())
+            return Status(ErrorCode::EmptyActorName,
+                          "No actor selected: prepare statements that start with ACTOR "
+                          "type(name); or select an actor first (USE type.name)");
+        for (const std::string& statement : block.statements) {
+            auto special = sql::classifyStatement(statement);
+            if (!special)
+                return special.status();
+            if (special->kind != sql::SpecialStatement::Kind::Sql &&
+                special->kind != sql::SpecialStatement::Kind::Capture)
+                continue; // dialect statements take no parameters
+            auto shape = sql::describeStatement(*schema, type, special->sql);
+            if (!shape)
+                return shape.status();
+            p.params = std::max(p.params, shape->params);
+            if (!shape->columns.empty())
+                p.columns = shape->columns;
+        }
+    }
+    return remember(std::move(p));
+}
+
+Session::Prepared Session::remember(Prepared p) {
+    p.id = ++m_nextStatement;
+    m_prepared[p.id] = p;
+    return p;
+}
+
+const Session::Prepared* Session::prepared(std::uint32_t id) const {
+    auto it = m_prepared.find(id);
+    return it == m_prepared.end() ? nullptr : &it->second;
+}
+
+Response Session::execute(std::uint32_t id, std::vector<sql::Value> params) {
+    const Prepared* p = prepared(id);
+    if (!p)
+        return Response::failure(kErrUnknownStatement, "Unknown prepared statement handler (" +
+                                                           std::to_string(id) +
+                                                           ") given to mysqld_stmt_execute");
+    const std::string sql = p->sql; // query() may not outlive a close of this statement
+    return query(sql, std::move(params));
+}
+
+void Session::close(std::uint32_t id) {
+    m_prepared.erase(id);
 }
 
 } // namespace troupe::mysql

@@ -13,8 +13,10 @@
 // Threads: one connection thread at a time.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mysql/errors.h"
 #include "sql/database.h"
@@ -42,8 +44,23 @@ public:
 
     // COM_INIT_DB, USE and the handshake's database: `type.id` or `type` (empty: none).
     Response selectDatabase(std::string_view name);
-    Response query(std::string_view text);
-    void reset(); // COM_RESET_CONNECTION: no actor selected
+    Response query(std::string_view text, std::vector<sql::Value> params = {});
+
+    // Named by COM_STMT_PREPARE: the statement's text, its parameter count and result columns as
+    // a fresh actor of the type would give them (described in a scratch database of the type's
+    // schema, without touching an actor).
+    struct Prepared {
+        std::uint32_t id = 0;
+        std::string sql;
+        int params = 0;
+        std::vector<std::string> columns;
+    };
+    Result<Prepared> prepare(std::string_view text);
+    const Prepared* prepared(std::uint32_t id) const;
+    // COM_STMT_EXECUTE: runs the statement with its parameters bound (never pasted).
+    Response execute(std::uint32_t id, std::vector<sql::Value> params);
+    void close(std::uint32_t id); // COM_STMT_CLOSE
+    void reset();                 // COM_RESET_CONNECTION: no actor selected
 
     // The database name the client sees: "type.id", "type" or empty.
     const std::string& database() const { return m_database; }
@@ -54,6 +71,7 @@ private:
     Response showVariables(const std::string& lower);
     Response showTables();
     std::string variable(std::string_view name) const;
+    Prepared remember(Prepared p);
 
     sql::Database& m_db;
     sql::Session m_sql;
@@ -62,6 +80,8 @@ private:
     std::string m_type;  // selected type (may be without actor)
     std::string m_actor; // selected actor name, empty if none
     bool m_create = false;
+    std::map<std::uint32_t, Prepared> m_prepared;
+    std::uint32_t m_nextStatement = 0;
 };
 
 } // namespace troupe::mysql

@@ -155,4 +155,14 @@ Result<std::vector<std::string>> tablesOf(const Schema& schema, std::string_view
 Result<std::vector<ColumnInfo>> columnsOf(const Schema& schema, std::string_view type,
                                           std::string_view table);
 
+// What a statement takes and returns in a fresh actor of a type, found by preparing it (without
+// running it) in a scratch database: what MySQL's COM_STMT_PREPARE reports. InvalidType for an
+// unknown type, SqlError when SQLite cannot prepare it there (unknown table, syntax).
+struct StatementShape {
+    int params = 0;
+    std::vector<std::string> columns;
+};
+Result<StatementShape> describeStatement(const Schema& schema, std::string_view type,
+                                         std::string_view sql);
+
 } // namespace troupe::sql

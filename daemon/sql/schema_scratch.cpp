@@ -47,6 +47,23 @@ public:
         return st;
     }
 
+    // Prepares one statement without running it: its parameter count and result columns.
+    Result<StatementShape> describe(std::string_view sql) {
+        sqlite3_stmt* stmt = nullptr;
+        const char* tail = nullptr;
+        if (sqlite3_prepare_v2(m_db, sql.data(), int(sql.size()), &stmt, &tail) != SQLITE_OK)
+            return Status(ErrorCode::SqlError,
+                          std::string(sqlite3_errmsg(m_db)) + " (in \"" + std::string(sql) + "\")");
+        StatementShape shape;
+        if (stmt) {
+            shape.params = sqlite3_bind_parameter_count(stmt);
+            for (int c = 0; c < sqlite3_column_count(stmt); ++c)
+                shape.columns.emplace_back(sqlite3_column_name(stmt, c));
+            sqlite3_finalize(stmt);
+        }
+        return shape;
+    }
+
     // Rows of an internal query, every column as text; `param` is bound to ?1 when not empty.
     Result<std::vector<std::vector<std::string>>> query(const char* sql, std::string_view param) {
         sqlite3_stmt* stmt = nullptr;
@@ -244,6 +261,13 @@ Result<std::vector<ColumnInfo>> columnsOf(const Schema& schema, std::string_view
     for (const auto& row : *rows)
         columns.push_back(ColumnInfo{row.at(0), row.at(1), row.at(2) != "0", row.at(3) != "0"});
     return columns;
+}
+
+Result<StatementShape> describeStatement(const Schema& schema, std::string_view type,
+                                         std::string_view sql) {
+    ScratchDb db;
+    TROUPE_RETURN_IF_ERROR(buildFresh(db, schema, type));
+    return db.describe(sql);
 }
 
 } // namespace troupe::sql

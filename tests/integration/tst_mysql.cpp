@@ -335,6 +335,18 @@ private slots:
         verifyServerStillServes();
     }
 
+    // libmariadb's mysql_stmt_* API: every common parameter type, NULL, long data,
+    // re-execution, binary result rows, an error at prepare, close.
+    void preparedStatementsWithLibmariadb() {
+#ifdef TROUPE_STMT_CLIENT
+        Run r = runProgram(QStringLiteral(TROUPE_STMT_CLIENT), {QString::number(m_ports.mysql)});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("ok"), qPrintable(r.describe()));
+        verifyServerStillServes();
+#else
+        QSKIP("libmariadb is missing: install Debian package libmariadb-dev");
+#endif
+    }
+
     void mariadbProbes_data() {
         QTest::addColumn<QString>("database");
         QTest::addColumn<QString>("sql");

@@ -146,6 +146,41 @@ private slots:
         QCOMPARE(s.query("SELECT count(*) FROM tab").kind, Response::Kind::Rows);
     }
 
+    void preparedStatements() {
+        Session s(*m_db, "root", "v");
+        // Without an actor there is no schema to describe the statement against.
+        QCOMPARE(s.prepare("SELECT * FROM tab WHERE id = ?").status().code(),
+                 ErrorCode::EmptyActorName);
+        QCOMPARE(s.query("ACTOR type1(p) create;").kind, Response::Kind::Ok);
+        auto insert = s.prepare("INSERT INTO tab (txt) VALUES (?)");
+        QVERIFY(insert);
+        QCOMPARE(insert->params, 1);
+        QVERIFY(insert->columns.empty());
+        auto select = s.prepare("SELECT id, txt FROM tab WHERE txt = ?1 OR id = ?2");
+        QVERIFY(select);
+        QCOMPARE(select->params, 2);
+        QCOMPARE(select->columns, (std::vector<std::string>{"id", "txt"}));
+        // Values are bound, never pasted: a quote is just text.
+        Response r = s.execute(insert->id, {std::string("it's")});
+        QCOMPARE(r.kind, Response::Kind::Ok);
+        QCOMPARE(r.result.rowsChanged, 1);
+        r = s.execute(select->id, {std::string("it's"), std::int64_t(-1)});
+        QCOMPARE(r.kind, Response::Kind::Rows);
+        QCOMPARE(text(r.result.rows.at(0).at(1)), std::string("it's"));
+        // An inline ACTOR is described in its own type.
+        auto inline_ = s.prepare("ACTOR other(q) create; INSERT INTO o VALUES (?)");
+        QVERIFY(inline_);
+        QCOMPARE(inline_->params, 1);
+        // Unknown tables fail at prepare, as MySQL does.
+        auto bad = s.prepare("SELECT * FROM nosuch");
+        QCOMPARE(bad.status().code(), ErrorCode::SqlError);
+        QCOMPARE(mysqlErrorFor(bad.status()).code, std::uint16_t(1146));
+        s.close(insert->id);
+        QCOMPARE(s.execute(insert->id, {}).error, kErrUnknownStatement);
+        s.reset();
+        QVERIFY(s.prepared(select->id) == nullptr);
+    }
+
     void permissionsFollowTheUser() {
         Session app(*m_db, "app", "v");
         QCOMPARE(app.selectDatabase("type1.a").kind, Response::Kind::Ok);
