@@ -1,6 +1,5 @@
 #include "mysql/server.h"
 
-#include <functional>
 #include <map>
 #include <random>
 
@@ -432,22 +431,22 @@ Status MysqlServer::start() {
         return Status(ErrorCode::IoError, "cannot listen for MySQL on " + m_options.address + ":" +
                                               std::to_string(m_options.port) + ": " + ec.message());
     m_port = acceptor.local_endpoint().port();
-    // The accept loop: each accepted socket gets a detached thread (see serve()).
-    auto accept = std::make_shared<std::function<void()>>();
-    *accept = [this, accept] {
-        m_listener->acceptor.async_accept([this, accept](const asio::error_code& error,
-                                                         asio::ip::tcp::socket socket) {
-            if (error || m_stopping)
-                return;
-            socket.set_option(asio::ip::tcp::no_delay(true));
-            auto connection = std::make_shared<Connection>(*this, std::move(socket), ++m_nextId);
-            serve(std::move(connection));
-            (*accept)();
-        });
-    };
-    (*accept)();
+    acceptNext();
     m_listener->thread = std::thread([this] { m_listener->io.run(); });
     return Status::ok();
+}
+
+// The accept loop, on the listener's thread: each accepted socket gets a detached thread.
+void MysqlServer::acceptNext() {
+    m_listener->acceptor.async_accept(
+        [this](const asio::error_code& error, asio::ip::tcp::socket socket) {
+            if (error || m_stopping)
+                return;
+            asio::error_code ignored;
+            socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+            serve(std::make_shared<Connection>(*this, std::move(socket), ++m_nextId));
+            acceptNext();
+        });
 }
 
 void MysqlServer::serve(std::shared_ptr<Connection> connection) {

@@ -49,6 +49,7 @@ public:
 private:
     class Listener;
     class Connection;
+    void acceptNext();
     void serve(std::shared_ptr<Connection> connection);
 
     sql::Database& m_db;
