@@ -450,20 +450,22 @@ void MysqlServer::acceptNext() {
 }
 
 void MysqlServer::serve(std::shared_ptr<Connection> connection) {
-    if (m_active.load() >= m_options.maxConnections) {
-        // Refused before the handshake, as MySQL does.
-        std::thread([connection] { connection->refuse(); }).detach();
-        return;
-    }
+    bool refused = false;
     {
         std::lock_guard lock(m_mutex);
+        refused = m_active.load() >= m_options.maxConnections; // refused before the handshake
         ++m_active;
         m_open.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
         m_open.push_back(connection);
     }
-    std::thread([this, connection] {
-        connection->run();
+    std::thread([this, refused, connection]() mutable {
+        if (refused)
+            connection->refuse();
+        else
+            connection->run();
         connection->shutdown();
+        // Gone before the count drops: once it is zero, stop() returns and the server may go.
+        connection.reset();
         std::lock_guard lock(m_mutex);
         --m_active;
         m_done.notify_all();
