@@ -59,6 +59,10 @@ private:
     Result<std::vector<Unit>> forUnits(const ClassifiedBlock& block);
     // SHOW (but tables), PREPARE, PREPARE DELETE: statements about the node, not an actor.
     Result<ExecResult> runNodeStatement(const SpecialStatement& s);
+    // Takes an actor found after the ordered locks (FOR, or `*` after an earlier block created
+    // it) without waiting: false, noted in `busy`, when another request holds it.
+    Result<bool> lockLate(ActorTxn& txn, const ClassifiedBlock& block, const Unit& unit,
+                          std::map<ActorRef, bool>& busy);
     Status runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::vector<Unit>& units,
                     ExecResult& answer, std::map<ActorRef, bool>& busy);
     Result<std::string> substitute(const std::string& sql, const Unit& unit,
@@ -400,6 +404,21 @@ Result<ExecResult> Runner::runTransaction(const std::vector<ClassifiedBlock>& bl
                                                   std::to_string(kMaxAttempts) + " attempts");
 }
 
+Result<bool> Runner::lockLate(ActorTxn& txn, const ClassifiedBlock& block, const Unit& unit,
+                              std::map<ActorRef, bool>& busy) {
+    if (txn.holds(unit.actor))
+        return true;
+    const bool create = block.target.create || block.kv;
+    Status s = txn.lock(unit.actor, create, true);
+    if (s.code() == ErrorCode::Busy) {
+        busy[unit.actor] = create;
+        return false;
+    }
+    if (!s.isOk())
+        return s.withContext("actor " + unit.actor.describe());
+    return true;
+}
+
 Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::vector<Unit>& units,
                         ExecResult& answer, std::map<ActorRef, bool>& busy) {
     const bool single = block.target.kind == TargetKind::Single;
@@ -412,15 +431,9 @@ Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::
         // statements at the same time, and a multi-actor block without {{NAME}} returns no rows.
         std::vector<ActorTxn::Work> work;
         for (const Unit& unit : units) {
-            if (!txn.holds(unit.actor)) {
-                Status s = txn.lock(unit.actor, block.target.create || block.kv, true);
-                if (s.code() == ErrorCode::Busy) {
-                    busy[unit.actor] = block.target.create || block.kv;
-                    return Status::ok();
-                }
-                if (!s.isOk())
-                    return s.withContext("actor " + unit.actor.describe());
-            }
+            auto taken = lockLate(txn, block, unit, busy);
+            if (!taken || !*taken)
+                return taken.status(); // OK when busy: the request restarts
             std::string sql;
             for (const SpecialStatement& s : block.statements) {
                 auto text = substitute(s.sql, unit, block);
@@ -438,16 +451,9 @@ Status Runner::runBlock(ActorTxn& txn, const ClassifiedBlock& block, const std::
         return Status::ok();
     }
     for (const Unit& unit : units) {
-        if (!txn.holds(unit.actor)) {
-            // Found through FOR after the ordered locks: never wait for it.
-            Status s = txn.lock(unit.actor, block.target.create || block.kv, true);
-            if (s.code() == ErrorCode::Busy) {
-                busy[unit.actor] = block.target.create || block.kv;
-                return Status::ok();
-            }
-            if (!s.isOk())
-                return s.withContext("actor " + unit.actor.describe());
-        }
+        auto taken = lockLate(txn, block, unit, busy);
+        if (!taken || !*taken)
+            return taken.status(); // OK when busy: the request restarts
         const std::string where = "actor " + block.target.type + "(" + unit.curactor + ")";
         std::map<std::string, ExecResult> unitNamed; // this actor's own captures
         for (const SpecialStatement& s : block.statements) {

@@ -292,8 +292,8 @@ private slots:
     void requestsOverTheLimitAreTooLarge() {
         auto db = open({}, 1024);
         init(*db, "ACTOR user\nCREATE TABLE t (v TEXT)\n");
-        const std::string fits = "ACTOR user(a) create; INSERT INTO t VALUES ('" +
-                                 std::string(900, 'x') + "')";
+        const std::string fits =
+            "ACTOR user(a) create; INSERT INTO t VALUES ('" + std::string(900, 'x') + "')";
         QVERIFY(db->query(m_node, fits));
         auto r = db->query(m_node, "ACTOR user(a); INSERT INTO t VALUES ('" +
                                        std::string(2000, 'x') + "')");
