@@ -65,6 +65,7 @@ bool splitNumber(std::string_view text, std::uint64_t& number, std::string& unit
 struct RawValue {
     std::optional<std::string> text;
     std::optional<std::int64_t> integer;
+    std::optional<bool> boolean;
     std::string typeName; // "a boolean", "an array", ... when neither
     bool fromFlag = false;
     fs::path baseDir; // relative paths in the file resolve against its directory
@@ -74,6 +75,8 @@ struct RawValue {
 using Apply = std::string (*)(const RawValue&, Config&);
 
 std::string describe(const RawValue& v) {
+    if (v.boolean)
+        return std::string("the boolean ") + (*v.boolean ? "true" : "false");
     if (v.text)
         return "the string " + quote(*v.text);
     if (v.integer)
@@ -124,19 +127,69 @@ std::string readSize(const RawValue& v, std::uint64_t lo, std::uint64_t hi, std:
     return {};
 }
 
+fs::path resolve(const RawValue& v, const std::string& text) {
+    fs::path p(text);
+    if (p.is_relative() && !v.baseDir.empty())
+        return v.baseDir / p;
+    return p;
+}
+
+// A TOML boolean, or on the command line true/false, on/off, yes/no, 1/0.
+std::string readBool(const RawValue& v, bool& out) {
+    if (v.boolean) {
+        out = *v.boolean;
+        return {};
+    }
+    if (v.text && v.fromFlag) {
+        const std::string t = toLower(trim(*v.text));
+        if (t == "true" || t == "on" || t == "yes" || t == "1") {
+            out = true;
+            return {};
+        }
+        if (t == "false" || t == "off" || t == "no" || t == "0") {
+            out = false;
+            return {};
+        }
+        return "expected true or false, got " + quote(*v.text);
+    }
+    return "expected true or false, got " + describe(v);
+}
+
+// A duration from the file ("30s" or a number of milliseconds) or a flag, within [lo, hi].
+std::string readDuration(const RawValue& v, std::chrono::milliseconds lo,
+                         std::chrono::milliseconds hi, std::chrono::milliseconds& out) {
+    std::chrono::milliseconds d{};
+    if (v.integer) {
+        d = std::chrono::milliseconds(*v.integer);
+    } else if (v.text) {
+        Result<std::chrono::milliseconds> parsed = parseDuration(*v.text);
+        if (!parsed)
+            return parsed.status().message();
+        d = *parsed;
+    } else {
+        return "expected a duration such as \"1s\" or \"250ms\", got " + describe(v);
+    }
+    if (d < lo || d > hi)
+        return "expected a duration from " + formatDuration(lo) + " to " + formatDuration(hi) +
+               ", got " + formatDuration(d);
+    out = d;
+    return {};
+}
+
+std::string readPath(const RawValue& v, fs::path& out) {
+    std::string text;
+    if (std::string e = readText(v, text); !e.empty())
+        return e;
+    out = text.empty() ? fs::path() : resolve(v, text);
+    return {};
+}
+
 std::string readPort(const RawValue& v, std::uint16_t& port) {
     std::int64_t n = 0;
     if (std::string e = readInteger(v, 1, 65535, n); !e.empty())
         return e;
     port = static_cast<std::uint16_t>(n);
     return {};
-}
-
-fs::path resolve(const RawValue& v, const std::string& text) {
-    fs::path p(text);
-    if (p.is_relative() && !v.baseDir.empty())
-        return v.baseDir / p;
-    return p;
 }
 
 constexpr std::array kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
@@ -177,13 +230,7 @@ const std::vector<OptionSpec>& optionSpecs() {
          }},
         {"", "init", "--init", "FILE",
          "ActorDB-style init script, run when the node is not initialised",
-         [](const RawValue& v, Config& c) {
-             std::string text;
-             if (std::string e = readText(v, text); !e.empty())
-                 return e;
-             c.initFile = text.empty() ? fs::path() : resolve(v, text);
-             return std::string();
-         }},
+         [](const RawValue& v, Config& c) { return readPath(v, c.initFile); }},
         {"network", "listen", "--listen", "ADDR", "address every listener binds to (127.0.0.1)",
          [](const RawValue& v, Config& c) {
              std::string text;
@@ -224,21 +271,8 @@ const std::vector<OptionSpec>& optionSpecs() {
         {"storage", "fsync_interval", "--fsync-interval", "DURATION",
          "fsync period in interval mode (1s)",
          [](const RawValue& v, Config& c) {
-             std::chrono::milliseconds d{};
-             if (v.integer) {
-                 d = std::chrono::milliseconds(*v.integer);
-             } else if (v.text) {
-                 Result<std::chrono::milliseconds> parsed = parseDuration(*v.text);
-                 if (!parsed)
-                     return parsed.status().message();
-                 d = *parsed;
-             } else {
-                 return "expected a duration such as \"1s\" or \"250ms\", got " + describe(v);
-             }
-             if (d < std::chrono::milliseconds(1) || d > std::chrono::hours(1))
-                 return "expected a duration from 1ms to 1h, got " + formatDuration(d);
-             c.fsyncInterval = d;
-             return std::string();
+             return readDuration(v, std::chrono::milliseconds(1), std::chrono::hours(1),
+                                 c.fsyncInterval);
          }},
         {"storage", "initial_map_size", "--initial-map-size", "SIZE",
          "initial LMDB map size (256MiB)",
@@ -284,6 +318,41 @@ const std::vector<OptionSpec>& optionSpecs() {
         {"sql", "max_request_size", "--max-request-size", "SIZE",
          "largest request accepted (16MiB)",
          [](const RawValue& v, Config& c) { return readSize(v, 1024, kGiB, c.maxRequestSize); }},
+        {"mysql", "max_connections", "--mysql-max-connections", "N",
+         "MySQL connections served at once; more get error 1040 (1000)",
+         [](const RawValue& v, Config& c) {
+             std::int64_t n = 0;
+             if (std::string e = readInteger(v, 1, 100'000, n); !e.empty())
+                 return e;
+             c.mysqlMaxConnections = static_cast<std::size_t>(n);
+             return std::string();
+         }},
+        {"mysql", "idle_timeout", "--mysql-idle-timeout", "DURATION",
+         "close MySQL connections idle this long, 0 = never (8h)",
+         [](const RawValue& v, Config& c) {
+             return readDuration(v, std::chrono::milliseconds(0), std::chrono::hours(24 * 365),
+                                 c.mysqlIdleTimeout);
+         }},
+        {"mysql", "require_secure_transport", "--mysql-require-secure-transport", "BOOL",
+         "refuse MySQL clients that do not use TLS (false)",
+         [](const RawValue& v, Config& c) { return readBool(v, c.mysqlRequireSecureTransport); }},
+        {"mysql", "auth_plugin", "--mysql-auth-plugin", "PLUGIN",
+         "mysql_native_password | caching_sha2_password, offered first (mysql_native_password)",
+         [](const RawValue& v, Config& c) {
+             std::string text;
+             if (std::string e = readText(v, text); !e.empty())
+                 return e;
+             if (text != "mysql_native_password" && text != "caching_sha2_password")
+                 return "expected mysql_native_password or caching_sha2_password, got " +
+                        quote(text);
+             c.mysqlAuthPlugin = text;
+             return std::string();
+         }},
+        {"tls", "cert_file", "--tls-cert", "FILE",
+         "PEM certificate (chain) for TLS on the MySQL and Thrift ports; empty: no TLS",
+         [](const RawValue& v, Config& c) { return readPath(v, c.tlsCertFile); }},
+        {"tls", "key_file", "--tls-key", "FILE", "PEM private key of cert_file",
+         [](const RawValue& v, Config& c) { return readPath(v, c.tlsKeyFile); }},
         {"log", "level", "--log-level", "LEVEL",
          "trace | debug | info | warn | error | critical | off (info)",
          [](const RawValue& v, Config& c) {
@@ -300,13 +369,7 @@ const std::vector<OptionSpec>& optionSpecs() {
              return "expected trace, debug, info, warn, error, critical or off, got " + quote(text);
          }},
         {"log", "file", "--log-file", "FILE", "log to this file instead of stderr",
-         [](const RawValue& v, Config& c) {
-             std::string text;
-             if (std::string e = readText(v, text); !e.empty())
-                 return e;
-             c.logFile = text.empty() ? fs::path() : resolve(v, text);
-             return std::string();
-         }},
+         [](const RawValue& v, Config& c) { return readPath(v, c.logFile); }},
     };
     return specs;
 }
@@ -359,6 +422,8 @@ RawValue rawFromToml(const toml::node& node, const fs::path& baseDir) {
         v.text = s->get();
     else if (const auto* i = node.as_integer())
         v.integer = i->get();
+    else if (const auto* b = node.as_boolean())
+        v.boolean = b->get();
     else
         v.typeName = tomlTypeName(node);
     return v;
@@ -519,6 +584,13 @@ Status validateConfig(const Config& c) {
                       "storage.max_map_size (" + formatSize(c.maxMapSize) +
                           ") is smaller than storage.initial_map_size (" +
                           formatSize(c.initialMapSize) + ")");
+    if (c.tlsCertFile.empty() != c.tlsKeyFile.empty())
+        return Status(ErrorCode::InvalidArgument,
+                      "tls.cert_file and tls.key_file go together: set both or neither");
+    if (c.mysqlRequireSecureTransport && c.tlsCertFile.empty())
+        return Status(ErrorCode::InvalidArgument,
+                      "mysql.require_secure_transport needs TLS: set tls.cert_file and "
+                      "tls.key_file");
     const std::array<std::pair<const char*, std::uint16_t>, 4> ports = {{
         {"thrift_port", c.thriftPort},
         {"mysql_port", c.mysqlPort},
@@ -564,6 +636,15 @@ std::string renderConfig(const Config& c) {
         << "executor_threads = " << c.executorThreads << "\n"
         << "kv_shards = " << c.kvShards << "\n"
         << "max_request_size = " << escapeToml(formatSize(c.maxRequestSize)) << "\n\n";
+    out << "[mysql]\n"
+        << "max_connections = " << c.mysqlMaxConnections << "\n"
+        << "idle_timeout = " << escapeToml(formatDuration(c.mysqlIdleTimeout)) << "\n"
+        << "require_secure_transport = " << (c.mysqlRequireSecureTransport ? "true" : "false")
+        << "\n"
+        << "auth_plugin = " << escapeToml(c.mysqlAuthPlugin) << "\n\n";
+    out << "[tls]\n"
+        << "cert_file = " << escapeToml(c.tlsCertFile.string()) << "\n"
+        << "key_file = " << escapeToml(c.tlsKeyFile.string()) << "\n\n";
     out << "[log]\n"
         << "level = " << escapeToml(c.logLevel) << "\n"
         << "file = " << escapeToml(c.logFile.string()) << "\n";

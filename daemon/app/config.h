@@ -44,6 +44,14 @@ struct Config {
     unsigned kvShards = 4;                      // fixed at init
     std::uint64_t maxRequestSize = 16ull << 20; // bytes
 
+    std::size_t mysqlMaxConnections = 1000;
+    std::chrono::milliseconds mysqlIdleTimeout{std::chrono::hours(8)}; // 0 = never
+    bool mysqlRequireSecureTransport = false;
+    std::string mysqlAuthPlugin = "mysql_native_password"; // offered in the handshake
+
+    std::filesystem::path tlsCertFile; // PEM; empty (with tlsKeyFile) = no TLS
+    std::filesystem::path tlsKeyFile;
+
     std::string logLevel = "info";
     std::filesystem::path logFile; // empty = stderr
 

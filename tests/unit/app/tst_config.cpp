@@ -167,6 +167,16 @@ max_open_actors = 50
 page_cache = "2MiB"
 executor_threads = 3
 
+[mysql]
+max_connections = 20
+idle_timeout = "90s"
+require_secure_transport = true
+auth_plugin = "caching_sha2_password"
+
+[tls]
+cert_file = "certs/server.pem"
+key_file = "/etc/troupe/server.key"
+
 [log]
 level = "debug"
 file = "/var/log/troupe.log"
@@ -187,6 +197,12 @@ file = "/var/log/troupe.log"
         QCOMPARE(c.maxOpenActors, std::size_t(50));
         QCOMPARE(c.pageCacheSize, 2 * kMiB);
         QCOMPARE(c.executorThreads, 3u);
+        QCOMPARE(c.mysqlMaxConnections, std::size_t(20));
+        QCOMPARE(c.mysqlIdleTimeout, 90s);
+        QVERIFY(c.mysqlRequireSecureTransport);
+        QCOMPARE(c.mysqlAuthPlugin, std::string("caching_sha2_password"));
+        QCOMPARE(c.tlsCertFile.string(), dir.path().toStdString() + "/certs/server.pem");
+        QCOMPARE(c.tlsKeyFile.string(), std::string("/etc/troupe/server.key"));
         QCOMPARE(c.logLevel, std::string("debug"));
         QCOMPARE(c.logFile.string(), std::string("/var/log/troupe.log"));
         QCOMPARE(c.configFile.string(), path);
@@ -251,7 +267,15 @@ file = "/var/log/troupe.log"
                                "--page-cache",
                                "1MiB",
                                "--executor-threads",
-                               "4"});
+                               "4",
+                               "--mysql-idle-timeout",
+                               "0",
+                               "--mysql-require-secure-transport",
+                               "on",
+                               "--tls-cert",
+                               "/c.pem",
+                               "--tls-key",
+                               "/k.pem"});
         QVERIFY2(r.action == CommandLine::Action::Run, r.message.c_str());
         const Config& c = r.config;
         QCOMPARE(c.dataDir.string(), std::string("/from/flag"));
@@ -259,6 +283,9 @@ file = "/var/log/troupe.log"
         QCOMPARE(c.thriftPort, std::uint16_t(1001)); // from the file, no flag
         QCOMPARE(c.mysqlPort, std::uint16_t(2002));
         QCOMPARE(c.nodePort, std::uint16_t(2003));
+        QCOMPARE(c.mysqlIdleTimeout, 0ms);
+        QVERIFY(c.mysqlRequireSecureTransport);
+        QCOMPARE(c.tlsCertFile.string(), std::string("/c.pem"));
         QCOMPARE(c.listenAddress, std::string("::1"));
         QVERIFY(c.fsync == storage::FsyncMode::Interval);
         QCOMPARE(c.fsyncInterval, 5000ms);
@@ -310,8 +337,8 @@ file = "/var/log/troupe.log"
                                     << "troupe.conf:2: storage.fsync: expected always, interval "
                                        "or off, got \"sometimes\"";
         QTest::newRow("fsync bool") << "[storage]\nfsync = true\n"
-                                    << "troupe.conf:2: storage.fsync: expected a string, got a "
-                                       "boolean";
+                                    << "troupe.conf:2: storage.fsync: expected a string, got the "
+                                       "boolean true";
         QTest::newRow("fsync interval unit") << "[storage]\nfsync_interval = \"1d\"\n"
                                              << "troupe.conf:2: storage.fsync_interval: expected "
                                                 "a duration";
@@ -343,7 +370,26 @@ file = "/var/log/troupe.log"
                                    << "troupe.conf:2: log.level: expected trace, debug, info, "
                                       "warn, error, critical or off, got \"verbose\"";
         QTest::newRow("log file") << "[log]\nfile = false\n"
-                                  << "troupe.conf:2: log.file: expected a string, got a boolean";
+                                  << "troupe.conf:2: log.file: expected a string, got the boolean "
+                                     "false";
+        QTest::newRow("secure transport as string")
+            << "[mysql]\nrequire_secure_transport = \"yes\"\n"
+            << "troupe.conf:2: mysql.require_secure_transport: expected true or false, got the "
+               "string \"yes\"";
+        QTest::newRow("auth plugin") << "[mysql]\nauth_plugin = \"sha256_password\"\n"
+                                     << "troupe.conf:2: mysql.auth_plugin: expected "
+                                        "mysql_native_password or caching_sha2_password";
+        QTest::newRow("max connections zero") << "[mysql]\nmax_connections = 0\n"
+                                              << "troupe.conf:2: mysql.max_connections: "
+                                                 "expected an integer from 1 to 100000, got 0";
+        QTest::newRow("idle timeout unit") << "[mysql]\nidle_timeout = \"1 fortnight\"\n"
+                                           << "troupe.conf:2: mysql.idle_timeout: expected a "
+                                              "duration";
+        QTest::newRow("cert without key") << "[tls]\ncert_file = \"/c.pem\"\n"
+                                          << "tls.cert_file and tls.key_file go together";
+        QTest::newRow("secure transport without tls")
+            << "[mysql]\nrequire_secure_transport = true\n"
+            << "mysql.require_secure_transport needs TLS";
         QTest::newRow("max below initial")
             << "[storage]\ninitial_map_size = \"1GiB\"\nmax_map_size = \"512MiB\"\n"
             << "storage.max_map_size (512MiB) is smaller than storage.initial_map_size (1GiB)";
@@ -390,6 +436,9 @@ file = "/var/log/troupe.log"
                                   << "--fsync-interval: expected a duration";
         QTest::newRow("count") << QStringList{"--max-open-actors", "-3"}
                                << "--max-open-actors: expected an integer from 1 to 10000000";
+        QTest::newRow("bool flag") << QStringList{"--mysql-require-secure-transport", "maybe"}
+                                   << "--mysql-require-secure-transport: expected true or false, "
+                                      "got \"maybe\"";
         QTest::newRow("empty data dir")
             << QStringList{"--data-dir", ""} << "--data-dir: must not be empty";
         QTest::newRow("missing config file") << QStringList{"--config", "/nonexistent/t.conf"}
@@ -499,7 +548,9 @@ file = "/var/log/troupe.log"
              {"--config", "--data-dir", "--listen", "--thrift-port", "--mysql-port", "--node-port",
               "--http-port", "--fsync", "--fsync-interval", "--initial-map-size", "--max-map-size",
               "--max-open-actors", "--page-cache", "--executor-threads", "--log-level",
-              "--log-file", "--check-config", "--version"})
+              "--log-file", "--check-config", "--version", "--mysql-max-connections",
+              "--mysql-idle-timeout", "--mysql-require-secure-transport", "--mysql-auth-plugin",
+              "--tls-cert", "--tls-key"})
             QVERIFY2(doc.find(flag) != std::string::npos, flag);
     }
 };
