@@ -14,8 +14,13 @@ packages=(
     libthrift-dev thrift-compiler libboost-dev
     libasio-dev libssl-dev liblmdb-dev lmdb-utils liblz4-dev libsqlite3-dev sqlite3
     libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-    python3 mariadb-client python3-pymysql python3-mysqldb libmariadb-dev
+    python3 mariadb-client python3-pymysql python3-mysqldb libmariadb-dev sysbench
 )
+# Node.js and npm for the mysql2 client test, unless both are on PATH already: NodeSource's
+# nodejs, for one, bundles npm and conflicts with Debian's npm package.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 for arg in "$@"; do
     case "$arg" in
     --windows)
