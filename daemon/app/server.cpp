@@ -152,6 +152,12 @@ Status Server::start(Parts& parts) {
     mysqlOptions.address = c.listenAddress;
     mysqlOptions.port = c.mysqlPort;
     mysqlOptions.maxPacket = static_cast<std::size_t>(c.maxRequestSize) + 1;
+    mysqlOptions.maxConnections = c.mysqlMaxConnections;
+    mysqlOptions.idleTimeout = c.mysqlIdleTimeout;
+    mysqlOptions.authPlugin = c.mysqlAuthPlugin;
+    mysqlOptions.requireSecureTransport = c.mysqlRequireSecureTransport;
+    mysqlOptions.tlsCertFile = c.tlsCertFile.string();
+    mysqlOptions.tlsKeyFile = c.tlsKeyFile.string();
     parts.mysql = std::make_unique<mysql::MysqlServer>(*parts.database, mysqlOptions);
     return parts.mysql->start();
 }

@@ -29,6 +29,7 @@ inline constexpr MysqlError kErrUnknownStatement{1243, "HY000"};
 inline constexpr MysqlError kErrWrongArguments{1210, "HY000"};
 inline constexpr MysqlError kErrMalformedPacket{1835, "HY000"};
 inline constexpr MysqlError kErrSecureTransportRequired{3159, "HY000"};
+inline constexpr MysqlError kErrClientInteractionTimeout{4031, "HY000"};
 inline constexpr MysqlError kErrUnknown{1105, "HY000"};
 
 // By code alone. SqlError maps to the general 1105/HY000 here; use the Status overload to

@@ -4,6 +4,7 @@
 #include <random>
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>
 #include <openssl/rand.h>
 
 #include "core/log.h"
@@ -12,6 +13,7 @@
 #include "mysql/resultset.h"
 #include "mysql/session.h"
 #include "mysql/stmt_execute.h"
+#include "sql/access.h"
 
 namespace troupe::mysql {
 
@@ -41,14 +43,31 @@ std::uint32_t statementId(std::string_view body) {
            std::uint32_t(std::uint8_t(body[2])) << 16 | std::uint32_t(std::uint8_t(body[3])) << 24;
 }
 
+using Clock = std::chrono::steady_clock;
+
+std::int64_t ticks(Clock::time_point t) {
+    return std::int64_t(t.time_since_epoch().count());
+}
+
+// caching_sha2_password's one-byte AuthMoreData answers.
+constexpr std::string_view kFastAuthSuccess = "\x03";
+constexpr std::string_view kPerformFullAuth = "\x04";
+
 } // namespace
 
-// The accept loop: an io_context on its own thread.
+// The accept loop and the idle check: an io_context on its own thread.
 class MysqlServer::Listener {
 public:
     asio::io_context io;
     asio::ip::tcp::acceptor acceptor{io};
+    asio::steady_timer idleTimer{io};
     std::thread thread;
+};
+
+// The server's TLS context: TLS 1.2 or later, the configured certificate and key.
+class MysqlServer::Tls {
+public:
+    asio::ssl::context context{asio::ssl::context::tls_server};
 };
 
 // One client connection: its socket, its packet reader and its Session, used by its thread only
@@ -70,8 +89,25 @@ public:
         asio::error_code ec;
         m_socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     }
+    // From the listener's thread: if this connection has waited past its deadline, wake its
+    // blocked read (which then says why and closes). The socket may still send.
+    void closeIfIdle(std::int64_t now) {
+        const std::int64_t deadline = m_deadline.load();
+        if (deadline == 0 || now < deadline || m_timedOut.exchange(true))
+            return;
+        asio::error_code ec;
+        m_socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+    }
 
 private:
+    using TlsStream = asio::ssl::stream<asio::ip::tcp::socket&>;
+
+    // Reads with a deadline (0: none) enforced by closeIfIdle().
+    Result<std::string> readWithin(std::chrono::milliseconds limit);
+    Status authenticate(const HandshakeResponse& response, const std::string& salt);
+    Status cachingSha2(const std::string& user, const std::string& salt,
+                       const std::string& scramble);
+    bool startTls();
     Result<std::string> read();
     bool send(std::string_view payload);
     bool sendPackets(const std::vector<std::string>& payloads);
@@ -101,6 +137,9 @@ private:
     std::uint32_t m_clientCaps = 0;
     std::unique_ptr<Session> m_session;
     std::string m_peer;
+    std::unique_ptr<TlsStream> m_tls;        // after the client's SSLRequest
+    std::atomic<std::int64_t> m_deadline{0}; // Clock ticks; 0 while not waiting for the client
+    std::atomic<bool> m_timedOut{false};
 };
 
 Result<std::string> MysqlServer::Connection::read() {
@@ -114,7 +153,10 @@ Result<std::string> MysqlServer::Connection::read() {
         }
         char buffer[16384];
         asio::error_code ec;
-        const std::size_t n = m_socket.read_some(asio::buffer(buffer), ec);
+        const std::size_t n = m_tls ? m_tls->read_some(asio::buffer(buffer), ec)
+                                    : m_socket.read_some(asio::buffer(buffer), ec);
+        if (m_timedOut)
+            return Status(ErrorCode::IoError, "timed out"); // see m_timedOut
         if (ec)
             return Status(ErrorCode::IoError,
                           ec == asio::error::eof ? "closed by the client" : ec.message());
@@ -122,12 +164,16 @@ Result<std::string> MysqlServer::Connection::read() {
     }
 }
 
+Result<std::string> MysqlServer::Connection::readWithin(std::chrono::milliseconds limit) {
+    if (limit.count() > 0)
+        m_deadline = ticks(Clock::now() + limit);
+    auto payload = read();
+    m_deadline = 0;
+    return payload;
+}
+
 bool MysqlServer::Connection::send(std::string_view payload) {
-    std::string out;
-    m_seq = appendPackets(out, payload, m_seq);
-    asio::error_code ec;
-    asio::write(m_socket, asio::buffer(out), ec);
-    return !ec;
+    return sendPackets({std::string(payload)});
 }
 
 bool MysqlServer::Connection::sendPackets(const std::vector<std::string>& payloads) {
@@ -135,7 +181,10 @@ bool MysqlServer::Connection::sendPackets(const std::vector<std::string>& payloa
     for (const std::string& p : payloads)
         m_seq = appendPackets(out, p, m_seq);
     asio::error_code ec;
-    asio::write(m_socket, asio::buffer(out), ec);
+    if (m_tls)
+        asio::write(*m_tls, asio::buffer(out), ec);
+    else
+        asio::write(m_socket, asio::buffer(out), ec);
     return !ec;
 }
 
@@ -224,8 +273,12 @@ bool MysqlServer::Connection::stmtExecute(std::string_view payload) {
                          "Unknown prepared statement handler (" + std::to_string(*id) + ")");
     StmtState& state = found->second;
     auto execute = parseStmtExecute(payload, state.params, state.types, state.hasLongData);
-    if (!execute)
-        return sendError(kErrMalformedPacket, execute.status().message());
+    if (!execute) {
+        logger()->info("connection {} from {}: bad COM_STMT_EXECUTE: {}", m_id, m_peer,
+                       execute.status().message());
+        return sendError(kErrWrongArguments, "Incorrect arguments to mysqld_stmt_execute: " +
+                                                 execute.status().message());
+    }
     if (execute->newParamsBound)
         state.types = execute->types;
     for (std::size_t i = 0; i < state.params; ++i) {
@@ -257,60 +310,78 @@ bool MysqlServer::Connection::stmtLongData(std::string_view body) {
 }
 
 bool MysqlServer::Connection::handshake() {
+    const MysqlServerOptions& options = m_server.m_options;
+    const bool tlsOffered = m_server.m_tls != nullptr;
     const std::string salt = makeSalt();
     HandshakeV10 hello;
     hello.serverVersion = "8.0.0-TroupeDB-" TROUPE_VERSION;
     hello.connectionId = m_id;
     hello.salt = salt;
-    hello.capabilities = serverCapabilities(false);
+    hello.capabilities = serverCapabilities(tlsOffered);
+    hello.authPlugin = options.authPlugin;
     m_seq = 0;
     if (!send(buildHandshakeV10(hello)))
         return false;
     m_reader.expectSequence(1);
-    auto payload = read();
+    auto badHandshake = [&](const std::string& why) {
+        logger()->info("connection {} from {}: bad handshake: {}", m_id, m_peer, why);
+        sendError(kErrBadHandshake, "Bad handshake: " + why);
+        return false;
+    };
+    auto payload = readWithin(options.connectTimeout);
     if (!payload) {
+        if (m_timedOut)
+            return badHandshake("no handshake response within " +
+                                std::to_string(options.connectTimeout.count()) + " ms");
         if (payload.status().code() == ErrorCode::IoError) {
             logger()->debug("connection {} from {}: no handshake response: {}", m_id, m_peer,
                             payload.status().message());
-        } else {
-            logger()->info("connection {} from {}: bad handshake: {}", m_id, m_peer,
-                           payload.status().message());
-            sendError(kErrBadHandshake, "Bad handshake: " + payload.status().message());
+            return false;
         }
-        return false;
+        return badHandshake(payload.status().message());
     }
     auto response = parseHandshakeResponse(*payload);
-    if (!response) {
-        logger()->info("connection {} from {}: bad handshake: {}", m_id, m_peer,
-                       response.status().message());
-        sendError(kErrBadHandshake, "Bad handshake: " + response.status().message());
-        return false;
-    }
+    if (!response)
+        return badHandshake(response.status().message());
     if (response->sslRequest) {
-        sendError(kErrBadHandshake, "TLS is not enabled on this server");
-        return false;
-    }
-    m_clientCaps = response->capabilities & serverCapabilities(false);
-    std::string scramble = response->authResponse;
-    if (!response->authPlugin.empty() && response->authPlugin != kNativePasswordPlugin) {
-        // A client that prefers another plugin (MySQL 8's caching_sha2_password) is asked to
-        // answer the native challenge instead.
-        if (!send(buildAuthSwitchRequest(kNativePasswordPlugin, salt + std::string(1, '\0'))))
+        if (!tlsOffered)
+            return badHandshake("TLS is not enabled on this server (no tls.cert_file)");
+        if (m_reader.buffered() > 0) // a client waits for the TLS handshake before sending more
+            return badHandshake("data after the SSLRequest, before the TLS handshake");
+        if (!startTls())
             return false;
         m_reader.expectSequence(m_seq);
-        auto answer = read();
-        if (!answer)
+        payload = readWithin(options.connectTimeout);
+        if (!payload) {
+            logger()->info("connection {} from {}: no handshake response after TLS: {}", m_id,
+                           m_peer, payload.status().message());
             return false;
-        scramble = std::move(*answer);
+        }
+        response = parseHandshakeResponse(*payload);
+        if (!response)
+            return badHandshake(response.status().message());
+        if (response->sslRequest)
+            return badHandshake("a second SSLRequest inside TLS");
+    } else if (options.requireSecureTransport) {
+        logger()->info("connection {} from {}: refused, TLS is required", m_id, m_peer);
+        sendError(kErrSecureTransportRequired,
+                  "Connections using insecure transport are prohibited while "
+                  "require_secure_transport=ON");
+        return false;
     }
-    const Status auth = m_server.m_db.authenticateNative(response->user, salt, scramble);
+    m_clientCaps = response->capabilities & serverCapabilities(tlsOffered);
+    const Status auth = authenticate(*response, salt);
     if (!auth.isOk()) {
-        logger()->info("connection {} from {}: access denied for user '{}'", m_id, m_peer,
-                       response->user);
-        std::string why =
-            m_server.m_db.initialized()
-                ? " (using password: " + std::string(scramble.empty() ? "NO" : "YES") + ")"
-                : ": the node is not initialised yet";
+        if (auth.code() == ErrorCode::IoError)
+            return false;
+        logger()->info("connection {} from {}: access denied for user '{}': {}", m_id, m_peer,
+                       response->user, auth.message());
+        std::string why = !m_server.m_db.initialized() ? ": the node is not initialised yet"
+                          : auth.code() == ErrorCode::NotPermitted
+                              ? " (" + auth.message() + ")"
+                              : " (using password: " +
+                                    std::string(response->authResponse.empty() ? "NO" : "YES") +
+                                    ")";
         sendError(kErrAccessDenied, "Access denied for user '" + response->user + "'" + why);
         return false;
     }
@@ -323,6 +394,89 @@ bool MysqlServer::Connection::handshake() {
         }
     }
     return send(buildOk(OkPacket{}));
+}
+
+bool MysqlServer::Connection::startTls() {
+    m_tls = std::make_unique<TlsStream>(m_socket, m_server.m_tls->context);
+    m_deadline = ticks(Clock::now() + m_server.m_options.connectTimeout);
+    asio::error_code ec;
+    m_tls->handshake(asio::ssl::stream_base::server, ec);
+    m_deadline = 0;
+    if (ec) {
+        logger()->info("connection {} from {}: TLS handshake failed: {}", m_id, m_peer,
+                       m_timedOut ? std::string("timed out") : ec.message());
+        return false;
+    }
+    logger()->debug("connection {} from {}: TLS {} {}", m_id, m_peer,
+                    SSL_get_version(m_tls->native_handle()),
+                    SSL_get_cipher_name(m_tls->native_handle()));
+    return true;
+}
+
+// Checks the client's answer with the plugin it used. A client that answered with a plugin
+// TroupeDB does not know (or sent none) is asked to switch to the configured one. IoError: the
+// client went away; NotLoggedIn or NotPermitted (saying why): access denied.
+Status MysqlServer::Connection::authenticate(const HandshakeResponse& response,
+                                             const std::string& salt) {
+    std::string plugin = response.authPlugin;
+    if ((m_clientCaps & cap::kPluginAuth) == 0)
+        plugin = kNativePasswordPlugin; // a pre-plugin client answers the native way
+    std::string scramble = response.authResponse;
+    logger()->debug("connection {} from {}: user '{}' answers with {} ({} bytes)", m_id, m_peer,
+                    response.user, plugin.empty() ? std::string("no plugin") : plugin,
+                    scramble.size());
+    const bool known = plugin == kNativePasswordPlugin || plugin == kCachingSha2Plugin;
+    // A client that chose another plugin than the one offered may answer with nothing, waiting
+    // to be asked again with a challenge for its plugin (libmariadb does).
+    if (!known || (scramble.empty() && plugin != m_server.m_options.authPlugin)) {
+        if (!known)
+            plugin = m_server.m_options.authPlugin;
+        if (!send(buildAuthSwitchRequest(plugin, salt)))
+            return Status(ErrorCode::IoError, "closed");
+        m_reader.expectSequence(m_seq);
+        auto answer = readWithin(m_server.m_options.connectTimeout);
+        if (!answer)
+            return Status(ErrorCode::IoError, answer.status().message());
+        scramble = std::move(*answer);
+    }
+    if (plugin == kCachingSha2Plugin)
+        return cachingSha2(response.user, salt, scramble);
+    return m_server.m_db.authenticateNative(response.user, salt, scramble);
+}
+
+// caching_sha2_password (auth.h): the fast path when the user's stage 2 is cached, otherwise
+// full authentication with the password, which the client sends in clear only inside TLS.
+Status MysqlServer::Connection::cachingSha2(const std::string& user, const std::string& salt,
+                                            const std::string& scramble) {
+    std::string tag;
+    if (const auto access = m_server.m_db.currentAccess()) {
+        if (const sql::UserRecord* record = access->findUser(user))
+            tag = record->salt + record->sha256Hash;
+    }
+    if (!tag.empty() && m_server.m_sha2Cache.verify(user, tag, salt, scramble)) {
+        if (!send(buildAuthMoreData(kFastAuthSuccess)))
+            return Status(ErrorCode::IoError, "closed");
+        return Status::ok();
+    }
+    if (scramble.empty())
+        return Status(ErrorCode::NotLoggedIn, "no password");
+    if (!send(buildAuthMoreData(kPerformFullAuth)))
+        return Status(ErrorCode::IoError, "closed");
+    m_reader.expectSequence(m_seq);
+    auto answer = readWithin(m_server.m_options.connectTimeout);
+    if (!answer)
+        return Status(ErrorCode::IoError, answer.status().message());
+    if (!m_tls) // the client asks for an RSA key (0x02) or sent the password encrypted with one
+        return Status(ErrorCode::NotPermitted,
+                      "caching_sha2_password needs TLS the first time a user logs in after the "
+                      "server started; connect with TLS, or use mysql_native_password");
+    std::string password = std::move(*answer);
+    if (!password.empty() && password.back() == '\0')
+        password.pop_back();
+    Status st = m_server.m_db.authenticate(user, password);
+    if (st.isOk() && !tag.empty())
+        m_server.m_sha2Cache.remember(user, tag, password);
+    return st;
 }
 
 // Handles one command; false ends the connection.
@@ -387,9 +541,15 @@ void MysqlServer::Connection::run() {
         return;
     for (;;) {
         m_reader.expectSequence(0);
-        auto payload = read();
+        auto payload = readWithin(m_server.m_options.idleTimeout);
         if (!payload) {
-            if (payload.status().code() != ErrorCode::IoError) {
+            if (m_timedOut) {
+                logger()->info("connection {} from {}: closed after {} ms without a command", m_id,
+                               m_peer, m_server.m_options.idleTimeout.count());
+                m_seq = 0;
+                sendError(kErrClientInteractionTimeout,
+                          "The client was disconnected by the server because of inactivity");
+            } else if (payload.status().code() != ErrorCode::IoError) {
                 // Out of order or oversized: say so, then close (the stream is lost).
                 const MysqlError error = payload.status().code() == ErrorCode::TooLarge
                                              ? kErrPacketTooLarge
@@ -413,6 +573,28 @@ MysqlServer::~MysqlServer() {
 }
 
 Status MysqlServer::start() {
+    if (!m_options.tlsCertFile.empty() || !m_options.tlsKeyFile.empty()) {
+        auto tls = std::make_unique<Tls>();
+        asio::error_code ec;
+        tls->context.set_options(asio::ssl::context::default_workarounds |
+                                     asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                                     asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
+                                 ec);
+        tls->context.use_certificate_chain_file(m_options.tlsCertFile, ec);
+        if (ec)
+            return Status(ErrorCode::InvalidArgument, "cannot load TLS certificate " +
+                                                          m_options.tlsCertFile + ": " +
+                                                          ec.message());
+        tls->context.use_private_key_file(m_options.tlsKeyFile, asio::ssl::context::pem, ec);
+        if (ec)
+            return Status(ErrorCode::InvalidArgument,
+                          "cannot load TLS key " + m_options.tlsKeyFile + ": " + ec.message());
+        if (SSL_CTX_check_private_key(tls->context.native_handle()) != 1)
+            return Status(ErrorCode::InvalidArgument, "TLS key " + m_options.tlsKeyFile +
+                                                          " does not match the certificate " +
+                                                          m_options.tlsCertFile);
+        m_tls = std::move(tls);
+    }
     m_listener = std::make_unique<Listener>();
     asio::error_code ec;
     auto address = asio::ip::make_address(m_options.address, ec);
@@ -432,6 +614,7 @@ Status MysqlServer::start() {
                                               std::to_string(m_options.port) + ": " + ec.message());
     m_port = acceptor.local_endpoint().port();
     acceptNext();
+    closeIdle();
     m_listener->thread = std::thread([this] { m_listener->io.run(); });
     return Status::ok();
 }
@@ -447,6 +630,29 @@ void MysqlServer::acceptNext() {
             serve(std::make_shared<Connection>(*this, std::move(socket), ++m_nextId));
             acceptNext();
         });
+}
+
+// Every tick (a quarter of the shortest timeout, at most a second) wakes the connections that
+// have waited past their deadline.
+void MysqlServer::closeIdle() {
+    if (m_stopping)
+        return;
+    {
+        const std::int64_t now = ticks(Clock::now());
+        std::lock_guard lock(m_mutex);
+        for (auto& weak : m_open)
+            if (auto c = weak.lock())
+                c->closeIfIdle(now);
+    }
+    auto tick = std::chrono::milliseconds(1000);
+    for (auto limit : {m_options.idleTimeout, m_options.connectTimeout})
+        if (limit.count() > 0)
+            tick = std::clamp(limit / 4, std::chrono::milliseconds(20), tick);
+    m_listener->idleTimer.expires_after(tick);
+    m_listener->idleTimer.async_wait([this](const asio::error_code& error) {
+        if (!error)
+            closeIdle();
+    });
 }
 
 void MysqlServer::serve(std::shared_ptr<Connection> connection) {
@@ -478,6 +684,7 @@ void MysqlServer::stop() {
     asio::post(m_listener->io, [this] {
         asio::error_code ec;
         m_listener->acceptor.close(ec);
+        m_listener->idleTimer.cancel();
     });
     if (m_listener->thread.joinable())
         m_listener->thread.join();

@@ -1,17 +1,21 @@
 #pragma once
 
 // MysqlServer: the MySQL wire-protocol listener (issue 4). Every connection gets its own thread
-// with a blocking socket: handshake, mysql_native_password authentication (switching clients
-// that ask for another plugin), then commands until COM_QUIT or the connection drops. Queries
-// go to the Session (session.h), which calls the blocking query facade; a slow query therefore
-// holds only its own connection's thread.
+// with a blocking socket: handshake, TLS if the client asks and a certificate is configured,
+// authentication (mysql_native_password or caching_sha2_password, whichever the client answers
+// with; others are switched to the configured plugin), then commands until COM_QUIT, the idle
+// timeout or the connection drops. Queries go to the Session (session.h), which calls the
+// blocking query facade; a slow query therefore holds only its own connection's thread.
 //
 // Bad input (garbage, a wrong sequence id, an oversized packet, a truncated message) gets an
-// ERR packet where the protocol allows and closes that connection; the server keeps serving.
+// ERR packet where the protocol allows and closes that connection, with a log line naming the
+// peer; the server keeps serving.
 //
-// Threads: start()/stop() from the owner's thread; an accept thread; one thread per connection.
+// Threads: start()/stop() from the owner's thread; an accept thread, which also closes idle
+// connections; one thread per connection.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <list>
@@ -20,6 +24,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "mysql/auth.h"
 #include "sql/database.h"
 
 namespace troupe::mysql {
@@ -29,6 +34,14 @@ struct MysqlServerOptions {
     std::uint16_t port = 33307;        // 0: any free port (tests)
     std::size_t maxConnections = 1000; // more are refused with ERR 1040
     std::size_t maxPacket = 16u << 20; // the largest command payload accepted
+    // A connection waiting this long for its next command is closed (error 4031); 0: never.
+    std::chrono::milliseconds idleTimeout{std::chrono::hours(8)};
+    // A client must send its handshake response within this time.
+    std::chrono::milliseconds connectTimeout{std::chrono::seconds(10)};
+    std::string authPlugin = "mysql_native_password"; // or caching_sha2_password
+    std::string tlsCertFile; // PEM; with tlsKeyFile, clients may switch to TLS
+    std::string tlsKeyFile;
+    bool requireSecureTransport = false; // clients without TLS get error 3159
 };
 
 class MysqlServer {
@@ -38,7 +51,8 @@ public:
     MysqlServer(const MysqlServer&) = delete;
     MysqlServer& operator=(const MysqlServer&) = delete;
 
-    // Binds and starts accepting. IoError naming the address when the port is taken.
+    // Loads the TLS certificate (InvalidArgument naming the file when it cannot), binds and
+    // starts accepting. IoError naming the address when the port is taken.
     Status start();
     // Stops accepting, closes every connection (a query in progress finishes first), joins.
     void stop();
@@ -49,12 +63,16 @@ public:
 private:
     class Listener;
     class Connection;
+    class Tls;
     void acceptNext();
+    void closeIdle(); // on the listener's thread, every tick
     void serve(std::shared_ptr<Connection> connection);
 
     sql::Database& m_db;
     MysqlServerOptions m_options;
+    std::unique_ptr<Tls> m_tls; // null without a certificate
     std::unique_ptr<Listener> m_listener;
+    Sha2Cache m_sha2Cache;
     std::uint16_t m_port = 0;
     std::atomic<std::size_t> m_active{0};
     std::atomic<std::uint32_t> m_nextId{0};

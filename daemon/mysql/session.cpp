@@ -31,6 +31,23 @@ bool startsWith(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
 }
 
+// A probe's column alias: a bare word or one quoted with ` ' or ", without its quotes; empty if
+// it is anything else.
+std::string_view unquoteAlias(std::string_view alias) {
+    if (alias.size() >= 2 &&
+        (alias.front() == '`' || alias.front() == '\'' || alias.front() == '"')) {
+        const char quote = alias.front();
+        std::string_view inner = alias.substr(1, alias.size() - 2);
+        if (alias.back() != quote || inner.find(quote) != std::string_view::npos)
+            return {};
+        return inner;
+    }
+    for (char c : alias)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '$')
+            return {};
+    return alias;
+}
+
 sql::ExecResult table(std::vector<std::string> columns) {
     sql::ExecResult r;
     r.columns = std::move(columns);
@@ -154,14 +171,22 @@ std::string Session::variable(std::string_view name) const {
     return "\x01"; // unknown: answered as NULL
 }
 
-Response Session::selectVariables(std::string_view text, const std::string& lower) {
-    // SELECT @@a [AS x], @@b ... [LIMIT n]
+// SELECT item [AS x], ... [LIMIT n] where every item is a @@variable, DATABASE(), SCHEMA(),
+// USER(), CURRENT_USER(), SESSION_USER(), VERSION() or an integer literal: what drivers and the
+// mariadb client's `status` ask without an actor. Anything else is not a probe (handled = false),
+// except that an unknown item next to a @@variable is an error saying why.
+Response Session::selectProbe(std::string_view text, const std::string& lower, bool& handled) {
+    handled = false;
     std::string_view rest = std::string_view(text).substr(7);
     std::string_view restLower = std::string_view(lower).substr(7);
     if (const std::size_t limit = restLower.rfind(" limit "); limit != std::string_view::npos) {
         rest = rest.substr(0, limit);
         restLower = restLower.substr(0, limit);
     }
+    for (std::string_view clause : {" from ", ";", " where ", " union ", "(select"})
+        if (restLower.find(clause) != std::string_view::npos)
+            return Response::ok(); // reads something: not a probe
+    const bool variables = startsWith(trim(restLower), "@@");
     sql::ExecResult r;
     r.rows.emplace_back();
     std::size_t start = 0;
@@ -173,20 +198,39 @@ Response Session::selectVariables(std::string_view text, const std::string& lowe
         std::string_view itemLower = trim(restLower.substr(start, comma - start));
         std::string_view column = item;
         if (const std::size_t as = itemLower.find(" as "); as != std::string_view::npos) {
-            column = trim(item.substr(as + 4));
+            column = unquoteAlias(trim(item.substr(as + 4)));
             item = trim(item.substr(0, as));
+            itemLower = trim(itemLower.substr(0, as));
+            if (column.empty())
+                return Response::ok(); // not a plain alias: not a probe
         }
-        if (!startsWith(item, "@@"))
+        sql::Value value;
+        if (startsWith(item, "@@")) {
+            if (const std::string v = variable(item.substr(2)); v != "\x01")
+                value = v;
+        } else if (itemLower == "database()" || itemLower == "schema()") {
+            if (!m_database.empty())
+                value = m_database;
+        } else if (itemLower == "user()" || itemLower == "current_user()" ||
+                   itemLower == "session_user()" || itemLower == "system_user()") {
+            value = m_sql.user + "@%";
+        } else if (itemLower == "version()") {
+            value = m_serverVersion;
+        } else if (!item.empty() && item.size() < 19 &&
+                   item.find_first_not_of("0123456789") == std::string_view::npos) {
+            value = std::int64_t(std::stoll(std::string(item)));
+        } else {
+            if (!variables)
+                return Response::ok(); // not a probe: the query goes to an actor
+            handled = true;
             return Response::failure(kErrUnknown, "only @@variables can be selected without an "
                                                   "actor; name one with ACTOR type(name)");
-        const std::string value = variable(item.substr(2));
+        }
         r.columns.emplace_back(column);
-        if (value == "\x01")
-            r.rows[0].emplace_back();
-        else
-            r.rows[0].emplace_back(value);
+        r.rows[0].push_back(std::move(value));
         start = comma + 1;
     }
+    handled = true;
     return Response::rows(std::move(r));
 }
 
@@ -233,26 +277,11 @@ Response Session::showTables() {
 
 Response Session::probe(std::string_view text, const std::string& lower, bool& handled) {
     handled = true;
-    if (startsWith(lower, "select @@"))
-        return selectVariables(text, lower);
-    if (lower == "select database()") {
-        sql::ExecResult r = table({"DATABASE()"});
-        r.rows.emplace_back();
-        if (!m_database.empty())
-            r.rows[0].emplace_back(m_database);
-        else
-            r.rows[0].emplace_back();
-        return Response::rows(std::move(r));
-    }
-    if (lower == "select user()" || lower == "select current_user()") {
-        sql::ExecResult r = table({lower == "select user()" ? "USER()" : "CURRENT_USER()"});
-        r.rows.push_back({m_sql.user + "@%"});
-        return Response::rows(std::move(r));
-    }
-    if (lower == "select 1") {
-        sql::ExecResult r = table({"1"});
-        r.rows.push_back({std::int64_t(1)});
-        return Response::rows(std::move(r));
+    if (startsWith(lower, "select ")) {
+        Response answer = selectProbe(text, lower, handled);
+        if (handled)
+            return answer;
+        return Response::ok(); // not a probe
     }
     if (startsWith(lower, "set ")) // SET NAMES, SET autocommit, SET SESSION ...: nothing to keep
         return Response::ok();

@@ -67,7 +67,7 @@ public:
 
 private:
     Response probe(std::string_view text, const std::string& lower, bool& handled);
-    Response selectVariables(std::string_view text, const std::string& lower);
+    Response selectProbe(std::string_view text, const std::string& lower, bool& handled);
     Response showVariables(const std::string& lower);
     Response showTables();
     std::string variable(std::string_view name) const;

@@ -14,7 +14,7 @@ packages=(
     libthrift-dev thrift-compiler libboost-dev
     libasio-dev libssl-dev liblmdb-dev lmdb-utils liblz4-dev libsqlite3-dev sqlite3
     libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-    python3 mariadb-client python3-pymysql python3-mysqldb libmariadb-dev sysbench
+    python3 openssl mariadb-client python3-pymysql python3-mysqldb libmariadb-dev sysbench
 )
 # Node.js and npm for the mysql2 client test, unless both are on PATH already: NodeSource's
 # nodejs, for one, bundles npm and conflicts with Debian's npm package.

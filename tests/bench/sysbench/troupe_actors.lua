@@ -135,10 +135,15 @@ end
 
 function thread_done()
     if sysbench.opt.report_inserts then
+        -- One write per thread: print() writes the text and its newline separately, so the
+        -- lines of threads finishing together could interleave.
+        local lines = {}
         for k = 1, #actors do
-            print(string.format("inserted %s(%s) %d", sysbench.opt.actor_type, actors[k],
-                                inserted[k]))
+            lines[k] = string.format("inserted %s(%s) %d\n", sysbench.opt.actor_type, actors[k],
+                                     inserted[k])
         end
+        io.stdout:write(table.concat(lines))
+        io.stdout:flush()
     end
     con:disconnect()
 end

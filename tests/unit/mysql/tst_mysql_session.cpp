@@ -75,6 +75,25 @@ private slots:
         QVERIFY(r.result.rows.empty());
         r = s.query("SELECT DATABASE()");
         QCOMPARE(text(r.result.rows[0][0]), std::string("NULL"));
+
+        // What the mariadb client's `status` asks; literals and functions mix.
+        r = s.query("select DATABASE(), USER() limit 1");
+        QCOMPARE(r.kind, Response::Kind::Rows);
+        QCOMPARE(r.result.columns, (std::vector<std::string>{"DATABASE()", "USER()"}));
+        QCOMPARE(text(r.result.rows[0][1]), std::string("root@%"));
+        r = s.query("SELECT 42 AS answer, VERSION(), @@autocommit");
+        QCOMPARE(r.result.columns,
+                 (std::vector<std::string>{"answer", "VERSION()", "@@autocommit"}));
+        QCOMPARE(text(r.result.rows[0][0]), std::string("42"));
+        QCOMPARE(text(r.result.rows[0][1]), std::string("8.0.0-TroupeDB"));
+        // Not a probe: it needs an actor.
+        QCOMPARE(s.query("SELECT 1 + 1").error, kErrNoDatabase);
+        QCOMPARE(s.query("SELECT DATABASE(), txt FROM tab").error, kErrNoDatabase);
+        QCOMPARE(s.query("SELECT @@version, txt").error, kErrUnknown);
+        QCOMPARE(s.query("SELECT 1 AS one FROM tab").error, kErrNoDatabase);
+        QCOMPARE(s.query("SELECT @@version AS v FROM tab").error, kErrNoDatabase);
+        QCOMPARE(s.query("SELECT 1 AS a; SELECT 2 AS b").error, kErrNoDatabase);
+        QCOMPARE(s.query("SELECT 1 AS `a b`").result.columns, std::vector<std::string>{"a b"});
     }
 
     void actorSelection() {
