@@ -35,10 +35,18 @@ cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" --target trou
 
 stop_server
 mkdir -p "$state"
+# A self-signed certificate for TLS on the MySQL port, made once (clients that verify the server
+# need --ssl-ca=$state/tls/cert.pem; replace it with a real one for anything but this machine).
+if [ ! -s "$state/tls/cert.pem" ] || [ ! -s "$state/tls/key.pem" ]; then
+    mkdir -p "$state/tls"
+    (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 825 \
+        -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+        -keyout "$state/tls/key.pem" -out "$state/tls/cert.pem" 2>/dev/null)
+fi
 server=$root/build/release/daemon/app/troupe-server
 # --init loads the demo schema and the root user on the first start only.
 nohup "$server" --data-dir "$state/data" --listen 127.0.0.1 --http-port "$http_port" \
-    --mysql-port "$mysql_port" \
+    --mysql-port "$mysql_port" --tls-cert "$state/tls/cert.pem" --tls-key "$state/tls/key.pem" \
     --init "$root/resources/init.sql" \
     --log-file "$state/troupe.log" </dev/null >"$state/stdout.log" 2>&1 &
 echo $! >"$pidfile"
@@ -65,6 +73,8 @@ TroupeDB is running (pid $(cat "$pidfile")), data in $state/data, log in $state/
   MySQL:    mariadb -h 127.0.0.1 -P $mysql_port -u root -prootpass -D type1.music
             then: ACTOR type1(music) create; INSERT INTO tab (txt) VALUES ('hello');
                   SELECT * FROM tab;
+            over TLS: add --ssl (self-signed certificate in $state/tls/cert.pem;
+                  --ssl-ca=$state/tls/cert.pem --ssl-verify-server-cert checks it)
   Health:   curl http://127.0.0.1:$http_port/health
   Metrics:  curl http://127.0.0.1:$http_port/metrics
   Stop:     ./quickstart.sh stop
