@@ -108,20 +108,25 @@ ColumnDef columnDefFor(std::string name, const sql::Value& sample) {
     return c;
 }
 
-std::vector<ColumnDef> columnDefsFor(const sql::ExecResult& result) {
+std::vector<ColumnDef> columnDefsFor(const std::vector<std::string>& names,
+                                     const std::vector<std::vector<sql::Value>>& rows) {
     std::vector<ColumnDef> defs;
-    defs.reserve(result.columns.size());
-    for (std::size_t i = 0; i < result.columns.size(); ++i) {
+    defs.reserve(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
         sql::Value sample;
-        for (const auto& row : result.rows) {
+        for (const auto& row : rows) {
             if (i < row.size() && !std::holds_alternative<std::monostate>(row[i])) {
                 sample = row[i];
                 break;
             }
         }
-        defs.push_back(columnDefFor(result.columns[i], sample));
+        defs.push_back(columnDefFor(names[i], sample));
     }
     return defs;
+}
+
+std::vector<ColumnDef> columnDefsFor(const sql::ExecResult& result) {
+    return columnDefsFor(result.columns, result.rows);
 }
 
 std::string buildColumnCount(std::uint64_t count) {

@@ -74,6 +74,8 @@ struct ColumnDef {
 ColumnDef columnDefFor(std::string name, const sql::Value& sample);
 // One definition per column of `result`, typed by each column's first non-NULL value.
 std::vector<ColumnDef> columnDefsFor(const sql::ExecResult& result);
+std::vector<ColumnDef> columnDefsFor(const std::vector<std::string>& names,
+                                     const std::vector<std::vector<sql::Value>>& rows);
 
 // The payload that starts a result set: int<lenenc> column count.
 std::string buildColumnCount(std::uint64_t count);

@@ -115,7 +115,10 @@ private:
     bool sendResponse(const Response& response);
     bool handshake();
     bool command(const std::string& payload);
-    bool sendRows(const sql::ExecResult& result, bool binary);
+    bool sendRows(const std::vector<std::string>& names,
+                  const std::vector<std::vector<sql::Value>>& rows, bool binary,
+                  std::uint16_t endFlags = status::kAutocommit);
+    bool sendEachStatement(const std::vector<sql::StatementResult>& parts);
     bool stmtPrepare(std::string_view sql);
     bool stmtExecute(std::string_view payload);
     bool stmtLongData(std::string_view body);
@@ -193,6 +196,9 @@ bool MysqlServer::Connection::sendError(MysqlError error, const std::string& mes
 }
 
 bool MysqlServer::Connection::sendResponse(const Response& response) {
+    if (response.kind != Response::Kind::Error && response.result.statements.size() > 1 &&
+        (m_clientCaps & cap::kMultiResults) != 0)
+        return sendEachStatement(response.result.statements);
     switch (response.kind) {
     case Response::Kind::Ok:
         return send(buildOk(
@@ -206,13 +212,39 @@ bool MysqlServer::Connection::sendResponse(const Response& response) {
     case Response::Kind::Rows:
         break;
     }
-    return sendRows(response.result, false);
+    return sendRows(response.result.columns, response.result.rows, false);
+}
+
+// A query of several statements, to a client that reads multi-results: one OK or result set
+// per statement, each but the last flagged SERVER_MORE_RESULTS_EXISTS.
+bool MysqlServer::Connection::sendEachStatement(const std::vector<sql::StatementResult>& parts) {
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const sql::StatementResult& part = parts[i];
+        const std::uint16_t flags =
+            status::kAutocommit | (i + 1 < parts.size() ? status::kMoreResultsExist : 0);
+        bool sent = false;
+        if (part.returnsRows) {
+            sent = sendRows(part.columns, part.rows, false, flags);
+        } else {
+            sent = send(
+                buildOk(OkPacket{std::uint64_t(std::max<std::int64_t>(0, part.rowsChanged)),
+                                 std::uint64_t(std::max<std::int64_t>(0, part.lastInsertRowid)),
+                                 flags,
+                                 0,
+                                 {}}));
+        }
+        if (!sent)
+            return false;
+    }
+    return true;
 }
 
 // A result set: column count, definitions, [EOF], rows (text or binary protocol), end. Sent in
 // slices so that a large result is not held twice in memory.
-bool MysqlServer::Connection::sendRows(const sql::ExecResult& result, bool binary) {
-    const std::vector<ColumnDef> columns = columnDefsFor(result);
+bool MysqlServer::Connection::sendRows(const std::vector<std::string>& names,
+                                       const std::vector<std::vector<sql::Value>>& rows,
+                                       bool binary, std::uint16_t endFlags) {
+    const std::vector<ColumnDef> columns = columnDefsFor(names, rows);
     const std::string schema = m_session ? m_session->database() : std::string();
     std::vector<std::string> batch;
     batch.push_back(buildColumnCount(columns.size()));
@@ -221,7 +253,7 @@ bool MysqlServer::Connection::sendRows(const sql::ExecResult& result, bool binar
     const bool deprecateEof = (m_clientCaps & cap::kDeprecateEof) != 0;
     if (!deprecateEof)
         batch.push_back(buildEof(status::kAutocommit));
-    for (const auto& row : result.rows) {
+    for (const auto& row : rows) {
         batch.push_back(binary ? buildBinaryRow(columns, row) : buildTextRow(row));
         if (batch.size() >= 256) {
             if (!sendPackets(batch))
@@ -229,7 +261,7 @@ bool MysqlServer::Connection::sendRows(const sql::ExecResult& result, bool binar
             batch.clear();
         }
     }
-    batch.push_back(buildResultSetEnd(m_clientCaps, status::kAutocommit));
+    batch.push_back(buildResultSetEnd(m_clientCaps, endFlags));
     return sendPackets(batch);
 }
 
@@ -290,7 +322,7 @@ bool MysqlServer::Connection::stmtExecute(std::string_view payload) {
     }
     Response r = m_session->execute(*id, std::move(execute->params));
     if (r.kind == Response::Kind::Rows)
-        return sendRows(r.result, true);
+        return sendRows(r.result.columns, r.result.rows, true);
     return sendResponse(r);
 }
 

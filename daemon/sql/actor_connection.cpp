@@ -158,7 +158,7 @@ Status ActorConnection::sqlError(int rc, std::string_view statement) const {
 }
 
 Status ActorConnection::runStatement(sqlite3_stmt* stmt, const std::vector<Value>& params,
-                                     ExecResult& result) {
+                                     StatementResult& result) {
     const int needed = sqlite3_bind_parameter_count(stmt);
     if (std::size_t(needed) > params.size())
         return Status(ErrorCode::SqlError, "statement needs " + std::to_string(needed) +
@@ -168,30 +168,57 @@ Status ActorConnection::runStatement(sqlite3_stmt* stmt, const std::vector<Value
         if (int rc = bindValue(stmt, i, params[std::size_t(i - 1)]); rc != SQLITE_OK)
             return sqlError(rc, sqlite3_sql(stmt));
     }
-    std::vector<std::vector<Value>> rows;
     int rc = sqlite3_step(stmt);
     // Counted after the first step: a statement re-prepared after a schema change (SELECT *
     // after ALTER TABLE) only then has its new columns.
     const int columns = sqlite3_column_count(stmt);
     for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
-        std::vector<Value>& row = rows.emplace_back();
+        std::vector<Value>& row = result.rows.emplace_back();
         row.reserve(std::size_t(columns));
         for (int c = 0; c < columns; ++c)
             row.push_back(columnValue(stmt, c));
     }
     if (rc != SQLITE_DONE)
         return sqlError(rc, sqlite3_sql(stmt));
-    if (columns > 0) {
-        result.columns.clear();
-        for (int c = 0; c < columns; ++c)
-            result.columns.emplace_back(sqlite3_column_name(stmt, c));
-        result.rows = std::move(rows);
-    }
+    result.returnsRows = columns > 0;
+    for (int c = 0; c < columns; ++c)
+        result.columns.emplace_back(sqlite3_column_name(stmt, c));
     if (!sqlite3_stmt_readonly(stmt)) {
-        result.rowsChanged += sqlite3_changes64(m_db);
+        result.rowsChanged = sqlite3_changes64(m_db);
         result.lastInsertRowid = sqlite3_last_insert_rowid(m_db);
     }
     return Status::ok();
+}
+
+Status ActorConnection::runInto(sqlite3_stmt* stmt, const std::vector<Value>& params,
+                                ExecResult& result) {
+    StatementResult& one = result.statements.emplace_back();
+    Status st = runStatement(stmt, params, one);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (!st.isOk())
+        return st;
+    result.rowsChanged += one.rowsChanged;
+    if (!sqlite3_stmt_readonly(stmt))
+        result.lastInsertRowid = one.lastInsertRowid;
+    return Status::ok();
+}
+
+// The request's result: the sum of the changes, the last statement with columns as the rows,
+// and each statement's own result when there were several (moved when there was only one).
+void ActorConnection::finish(ExecResult& result) {
+    for (auto it = result.statements.rbegin(); it != result.statements.rend(); ++it) {
+        if (!it->returnsRows)
+            continue;
+        result.columns = it->columns;
+        if (result.statements.size() == 1)
+            result.rows = std::move(it->rows);
+        else
+            result.rows = it->rows;
+        break;
+    }
+    if (result.statements.size() == 1)
+        result.statements.clear();
 }
 
 Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<Value>& params) {
@@ -201,12 +228,10 @@ Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<
             continue;
         std::rotate(it, it + 1, m_cache.end()); // most recently used last
         for (sqlite3_stmt* stmt : m_cache.back().statements) {
-            Status st = runStatement(stmt, params, result);
-            sqlite3_reset(stmt);
-            sqlite3_clear_bindings(stmt);
-            if (!st.isOk())
+            if (Status st = runInto(stmt, params, result); !st.isOk())
                 return st;
         }
+        finish(result);
         return result;
     }
 
@@ -237,12 +262,10 @@ Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<
         if (!stmt)
             continue; // whitespace or a comment
         prepared.push_back(stmt);
-        Status st = runStatement(stmt, params, result);
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-        if (!st.isOk())
+        if (Status st = runInto(stmt, params, result); !st.isOk())
             return fail(st);
     }
+    finish(result);
     if (sql.size() <= kMaxCachedSqlBytes && !prepared.empty())
         cache(sql, std::move(prepared));
     else

@@ -28,12 +28,25 @@ struct ExecFlags {
     bool readOnly = false;
 };
 
+// What one SQL statement gave: columns and rows if it returns rows (even none), otherwise the
+// rows it changed.
+struct StatementResult {
+    bool returnsRows = false;
+    std::vector<std::string> columns;
+    std::vector<std::vector<Value>> rows;
+    std::int64_t lastInsertRowid = 0;
+    std::int64_t rowsChanged = 0;
+};
+
 struct ExecResult {
     std::vector<std::string> columns; // of the last statement that returned columns
     std::vector<std::vector<Value>> rows;
     std::int64_t lastInsertRowid = 0;
     std::int64_t rowsChanged = 0; // sum over the request's statements
     bool wrote = false;           // the request changed the actor's database
+    // Each statement's own result, in order, when a single-actor request ran more than one
+    // SQL statement (the MySQL protocol's multi-results); empty otherwise.
+    std::vector<StatementResult> statements;
 };
 
 // What the schema says an actor of `type` at version `from` must run before its next request

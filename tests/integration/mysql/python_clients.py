@@ -136,6 +136,27 @@ def main():
         expect(scalar(conn, "SELECT DATABASE()"), db, "SELECT DATABASE()")
         conn.close()
 
+    @check("several statements in one query: one result each (nextset); all or nothing")
+    def multi_results():
+        conn = d.connect(autocommit=True)
+        cur = conn.cursor()
+        multi = f"type1({actor}_multi)"
+        cur.execute(f"ACTOR {multi} create; INSERT INTO tab (txt) VALUES ('a');"
+                    " INSERT INTO tab (txt) VALUES ('b'); SELECT txt FROM tab ORDER BY id;"
+                    " UPDATE tab SET i = 7; SELECT count(*) FROM tab WHERE i = 7")
+        sets = []
+        while True:
+            sets.append((cur.rowcount, tuple(tuple(r) for r in (cur.fetchall() or ()))))
+            if not cur.nextset():
+                break
+        expect(sets, [(1, ()), (1, ()), (2, (("a",), ("b",))), (2, ()), (1, ((2,),))],
+               "(rowcount, rows) per statement")
+        # A failing statement undoes the earlier ones: one error, no partial results.
+        expect_error(d, conn, f"ACTOR {multi}; INSERT INTO tab (txt) VALUES ('c');"
+                              " INSERT INTO nosuch VALUES (1)", 1146)
+        expect(scalar(conn, f"ACTOR {multi}; SELECT count(*) FROM tab"), 2, "rows after the error")
+        conn.close()
+
     @check("column types: LONGLONG, DOUBLE, VAR_STRING, BLOB, NULL")
     def column_types():
         conn = d.connect(database=db, autocommit=True)
@@ -246,7 +267,7 @@ def main():
                     raise AssertionError(f"message: {e}")
         d.connect(autocommit=True).close()  # and the right one still works
 
-    for test in (inline_actor, database_selects_actor, column_types, sticky_insert,
+    for test in (inline_actor, database_selects_actor, multi_results, column_types, sticky_insert,
                  errors_keep_connection, no_actor, select_db_and_ping,
                  default_autocommit_and_commit, many_rows, probes, bad_password):
         test()

@@ -79,6 +79,24 @@ private slots:
         QVERIFY2(r, str(r.status()));
         QCOMPARE(r->rows.size(), std::size_t(1));
         QCOMPARE(std::get<std::string>(r->rows[0][0]), std::string("a"));
+        QVERIFY(r->statements.empty()); // one statement: no per-statement list
+
+        // Several statements in one actor: each one's own result too (MySQL multi-results).
+        auto multi = db->query(m_node, "ACTOR type1(music); INSERT INTO tab VALUES (2,'b',6);"
+                                       "SELECT txt FROM tab ORDER BY id; UPDATE tab SET i = 0;"
+                                       "SELECT count(*) FROM tab WHERE id > 5");
+        QVERIFY2(multi, str(multi.status()));
+        QCOMPARE(multi->statements.size(), std::size_t(4));
+        QVERIFY(!multi->statements[0].returnsRows);
+        QCOMPARE(multi->statements[0].rowsChanged, 1);
+        QCOMPARE(multi->statements[0].lastInsertRowid, 2);
+        QCOMPARE(multi->statements[1].rows.size(), std::size_t(2));
+        QCOMPARE(multi->statements[2].rowsChanged, 2);
+        QVERIFY(multi->statements[3].returnsRows);
+        QCOMPARE(asInt(multi->statements[3].rows[0][0]), 0);
+        QCOMPARE(multi->rowsChanged, 3);                        // the sum
+        QCOMPARE(multi->columns, multi->statements[3].columns); // the last with columns
+        QVERIFY(db->query(m_node, "ACTOR type1(music); DELETE FROM tab WHERE id = 2"));
         auto all = db->query(m_node,
                              "ACTOR type1(a,b) create; INSERT INTO tab VALUES (1,'{{curactor}}',1);"
                              "ACTOR type1(*); {{R}}SELECT txt FROM tab;");
