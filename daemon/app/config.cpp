@@ -348,6 +348,11 @@ const std::vector<OptionSpec>& optionSpecs() {
              c.mysqlAuthPlugin = text;
              return std::string();
          }},
+        {"mysql", "result_memory", "--mysql-result-memory", "SIZE",
+         "rows of one result held in memory, the rest streamed from a temporary file (8MiB)",
+         [](const RawValue& v, Config& c) {
+             return readSize(v, 0, kGiB * 64, c.mysqlResultMemory);
+         }},
         {"tls", "cert_file", "--tls-cert", "FILE",
          "PEM certificate (chain) for TLS on the MySQL and Thrift ports; empty: no TLS",
          [](const RawValue& v, Config& c) { return readPath(v, c.tlsCertFile); }},
@@ -641,7 +646,8 @@ std::string renderConfig(const Config& c) {
         << "idle_timeout = " << escapeToml(formatDuration(c.mysqlIdleTimeout)) << "\n"
         << "require_secure_transport = " << (c.mysqlRequireSecureTransport ? "true" : "false")
         << "\n"
-        << "auth_plugin = " << escapeToml(c.mysqlAuthPlugin) << "\n\n";
+        << "auth_plugin = " << escapeToml(c.mysqlAuthPlugin) << "\n"
+        << "result_memory = " << escapeToml(formatSize(c.mysqlResultMemory)) << "\n\n";
     out << "[tls]\n"
         << "cert_file = " << escapeToml(c.tlsCertFile.string()) << "\n"
         << "key_file = " << escapeToml(c.tlsKeyFile.string()) << "\n\n";

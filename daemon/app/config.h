@@ -48,6 +48,7 @@ struct Config {
     std::chrono::milliseconds mysqlIdleTimeout{std::chrono::hours(8)}; // 0 = never
     bool mysqlRequireSecureTransport = false;
     std::string mysqlAuthPlugin = "mysql_native_password"; // offered in the handshake
+    std::uint64_t mysqlResultMemory = 8ull << 20; // bytes of rows per result; 0 = unlimited
 
     std::filesystem::path tlsCertFile; // PEM; empty (with tlsKeyFile) = no TLS
     std::filesystem::path tlsKeyFile;

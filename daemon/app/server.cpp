@@ -153,6 +153,7 @@ Status Server::start(Parts& parts) {
     mysqlOptions.port = c.mysqlPort;
     mysqlOptions.maxPacket = static_cast<std::size_t>(c.maxRequestSize) + 1;
     mysqlOptions.maxConnections = c.mysqlMaxConnections;
+    mysqlOptions.resultMemory = static_cast<std::size_t>(c.mysqlResultMemory);
     mysqlOptions.idleTimeout = c.mysqlIdleTimeout;
     mysqlOptions.authPlugin = c.mysqlAuthPlugin;
     mysqlOptions.requireSecureTransport = c.mysqlRequireSecureTransport;

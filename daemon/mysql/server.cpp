@@ -14,6 +14,7 @@
 #include "mysql/session.h"
 #include "mysql/stmt_execute.h"
 #include "sql/access.h"
+#include "sql/row_spill.h"
 
 namespace troupe::mysql {
 
@@ -116,8 +117,8 @@ private:
     bool handshake();
     bool command(const std::string& payload);
     bool sendRows(const std::vector<std::string>& names,
-                  const std::vector<std::vector<sql::Value>>& rows, bool binary,
-                  std::uint16_t endFlags = status::kAutocommit);
+                  const std::vector<std::vector<sql::Value>>& rows, sql::RowSpill* spilled,
+                  bool binary, std::uint16_t endFlags = status::kAutocommit);
     bool sendEachStatement(const std::vector<sql::StatementResult>& parts);
     bool stmtPrepare(std::string_view sql);
     bool stmtExecute(std::string_view payload);
@@ -212,7 +213,8 @@ bool MysqlServer::Connection::sendResponse(const Response& response) {
     case Response::Kind::Rows:
         break;
     }
-    return sendRows(response.result.columns, response.result.rows, false);
+    return sendRows(response.result.columns, response.result.rows, response.result.spilled.get(),
+                    false);
 }
 
 // A query of several statements, to a client that reads multi-results: one OK or result set
@@ -224,7 +226,7 @@ bool MysqlServer::Connection::sendEachStatement(const std::vector<sql::Statement
             status::kAutocommit | (i + 1 < parts.size() ? status::kMoreResultsExist : 0);
         bool sent = false;
         if (part.returnsRows) {
-            sent = sendRows(part.columns, part.rows, false, flags);
+            sent = sendRows(part.columns, part.rows, part.spilled.get(), false, flags);
         } else {
             sent = send(
                 buildOk(OkPacket{std::uint64_t(std::max<std::int64_t>(0, part.rowsChanged)),
@@ -240,10 +242,12 @@ bool MysqlServer::Connection::sendEachStatement(const std::vector<sql::Statement
 }
 
 // A result set: column count, definitions, [EOF], rows (text or binary protocol), end. Sent in
-// slices so that a large result is not held twice in memory.
+// slices so that a large result is not held twice in memory; rows that were spilled to a file
+// (sql::RowSpill) follow the in-memory ones, read back a slice at a time.
 bool MysqlServer::Connection::sendRows(const std::vector<std::string>& names,
                                        const std::vector<std::vector<sql::Value>>& rows,
-                                       bool binary, std::uint16_t endFlags) {
+                                       sql::RowSpill* spilled, bool binary,
+                                       std::uint16_t endFlags) {
     const std::vector<ColumnDef> columns = columnDefsFor(names, rows);
     const std::string schema = m_session ? m_session->database() : std::string();
     std::vector<std::string> batch;
@@ -253,12 +257,33 @@ bool MysqlServer::Connection::sendRows(const std::vector<std::string>& names,
     const bool deprecateEof = (m_clientCaps & cap::kDeprecateEof) != 0;
     if (!deprecateEof)
         batch.push_back(buildEof(status::kAutocommit));
-    for (const auto& row : rows) {
+    auto add = [&](const std::vector<sql::Value>& row) {
         batch.push_back(binary ? buildBinaryRow(columns, row) : buildTextRow(row));
-        if (batch.size() >= 256) {
-            if (!sendPackets(batch))
+        if (batch.size() < 256)
+            return true;
+        const bool sent = sendPackets(batch);
+        batch.clear();
+        return sent;
+    };
+    for (const auto& row : rows)
+        if (!add(row))
+            return false;
+    if (spilled) {
+        std::vector<sql::Value> row;
+        for (;;) {
+            auto more = spilled->next(row);
+            if (!more) {
+                // The client has the column definitions already: an ERR ends the result set.
+                logger()->error("connection {} from {}: {}", m_id, m_peer,
+                                more.status().message());
+                batch.push_back(buildErr(more.status()));
+                sendPackets(batch);
                 return false;
-            batch.clear();
+            }
+            if (!*more)
+                break;
+            if (!add(row))
+                return false;
         }
     }
     batch.push_back(buildResultSetEnd(m_clientCaps, endFlags));
@@ -322,7 +347,7 @@ bool MysqlServer::Connection::stmtExecute(std::string_view payload) {
     }
     Response r = m_session->execute(*id, std::move(execute->params));
     if (r.kind == Response::Kind::Rows)
-        return sendRows(r.result.columns, r.result.rows, true);
+        return sendRows(r.result.columns, r.result.rows, r.result.spilled.get(), true);
     return sendResponse(r);
 }
 
@@ -417,7 +442,8 @@ bool MysqlServer::Connection::handshake() {
         sendError(kErrAccessDenied, "Access denied for user '" + response->user + "'" + why);
         return false;
     }
-    m_session = std::make_unique<Session>(m_server.m_db, response->user, hello.serverVersion);
+    m_session = std::make_unique<Session>(m_server.m_db, response->user, hello.serverVersion,
+                                          options.resultMemory);
     if (response->hasDatabase && !response->database.empty()) {
         Response selected = m_session->selectDatabase(response->database);
         if (selected.kind == Response::Kind::Error) {

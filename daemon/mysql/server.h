@@ -42,6 +42,9 @@ struct MysqlServerOptions {
     std::string tlsCertFile; // PEM; with tlsKeyFile, clients may switch to TLS
     std::string tlsKeyFile;
     bool requireSecureTransport = false; // clients without TLS get error 3159
+    // Rows of one result kept in memory; the rest wait in a temporary file and are streamed
+    // from it (0: every row in memory).
+    std::size_t resultMemory = 8u << 20;
 };
 
 class MysqlServer {

@@ -94,8 +94,9 @@ Response Response::failure(MysqlError error, std::string message) {
     return r;
 }
 
-Session::Session(sql::Database& db, std::string user, std::string serverVersion)
-    : m_db(db), m_sql{std::move(user)}, m_serverVersion(std::move(serverVersion)) {}
+Session::Session(sql::Database& db, std::string user, std::string serverVersion,
+                 std::size_t spillAbove)
+    : m_db(db), m_sql{std::move(user), spillAbove}, m_serverVersion(std::move(serverVersion)) {}
 
 void Session::reset() {
     m_prepared.clear();

@@ -40,7 +40,10 @@ struct Response {
 
 class Session {
 public:
-    Session(sql::Database& db, std::string user, std::string serverVersion);
+    // `spillAbove` > 0: the rows of a result beyond about that many bytes come in a temporary
+    // file (sql::ExecResult::spilled), which the connection streams.
+    Session(sql::Database& db, std::string user, std::string serverVersion,
+            std::size_t spillAbove = 0);
 
     // COM_INIT_DB, USE and the handshake's database: `type.id` or `type` (empty: none).
     Response selectDatabase(std::string_view name);

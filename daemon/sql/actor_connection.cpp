@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 
+#include "sql/row_spill.h"
 #include "sql/sql_text.h"
 #include "sql/sqlite_values.h"
 
@@ -158,7 +159,7 @@ Status ActorConnection::sqlError(int rc, std::string_view statement) const {
 }
 
 Status ActorConnection::runStatement(sqlite3_stmt* stmt, const std::vector<Value>& params,
-                                     StatementResult& result) {
+                                     const SpillPolicy& spill, StatementResult& result) {
     const int needed = sqlite3_bind_parameter_count(stmt);
     if (std::size_t(needed) > params.size())
         return Status(ErrorCode::SqlError, "statement needs " + std::to_string(needed) +
@@ -172,11 +173,29 @@ Status ActorConnection::runStatement(sqlite3_stmt* stmt, const std::vector<Value
     // Counted after the first step: a statement re-prepared after a schema change (SELECT *
     // after ALTER TABLE) only then has its new columns.
     const int columns = sqlite3_column_count(stmt);
+    std::size_t inMemory = 0;
+    std::vector<Value> row;
     for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
-        std::vector<Value>& row = result.rows.emplace_back();
+        row.clear();
         row.reserve(std::size_t(columns));
         for (int c = 0; c < columns; ++c)
             row.push_back(columnValue(stmt, c));
+        if (result.spilled) {
+            TROUPE_RETURN_IF_ERROR(result.spilled->append(row));
+            continue;
+        }
+        if (spill.above > 0) {
+            inMemory += RowSpill::memoryEstimate(row);
+            if (inMemory > spill.above) {
+                auto file = RowSpill::create(spill.dir);
+                if (!file)
+                    return file.status();
+                result.spilled = std::move(*file);
+                TROUPE_RETURN_IF_ERROR(result.spilled->append(row));
+                continue;
+            }
+        }
+        result.rows.push_back(std::move(row));
     }
     if (rc != SQLITE_DONE)
         return sqlError(rc, sqlite3_sql(stmt));
@@ -191,9 +210,9 @@ Status ActorConnection::runStatement(sqlite3_stmt* stmt, const std::vector<Value
 }
 
 Status ActorConnection::runInto(sqlite3_stmt* stmt, const std::vector<Value>& params,
-                                ExecResult& result) {
+                                const SpillPolicy& spill, ExecResult& result) {
     StatementResult& one = result.statements.emplace_back();
-    Status st = runStatement(stmt, params, one);
+    Status st = runStatement(stmt, params, spill, one);
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     if (!st.isOk())
@@ -215,20 +234,22 @@ void ActorConnection::finish(ExecResult& result) {
             result.rows = std::move(it->rows);
         else
             result.rows = it->rows;
+        result.spilled = it->spilled; // read once: by whoever reads this result
         break;
     }
     if (result.statements.size() == 1)
         result.statements.clear();
 }
 
-Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<Value>& params) {
+Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<Value>& params,
+                                        const SpillPolicy& spill) {
     ExecResult result;
     for (auto it = m_cache.begin(); it != m_cache.end(); ++it) {
         if (it->sql != sql)
             continue;
         std::rotate(it, it + 1, m_cache.end()); // most recently used last
         for (sqlite3_stmt* stmt : m_cache.back().statements) {
-            if (Status st = runInto(stmt, params, result); !st.isOk())
+            if (Status st = runInto(stmt, params, spill, result); !st.isOk())
                 return st;
         }
         finish(result);
@@ -262,7 +283,7 @@ Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<
         if (!stmt)
             continue; // whitespace or a comment
         prepared.push_back(stmt);
-        if (Status st = runInto(stmt, params, result); !st.isOk())
+        if (Status st = runInto(stmt, params, spill, result); !st.isOk())
             return fail(st);
     }
     finish(result);

@@ -8,6 +8,7 @@
 // Owned by the executor worker that owns the actor; used only on that thread.
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +22,12 @@
 
 namespace troupe::sql {
 
+// Where the rows of a large result go (ActorConnection::run).
+struct SpillPolicy {
+    std::size_t above = 0; // bytes of rows kept in memory; 0: all of them
+    std::filesystem::path dir;
+};
+
 class ActorConnection {
 public:
     static Result<std::unique_ptr<ActorConnection>> open(ActorVfs& vfs, std::uint64_t actorId,
@@ -33,7 +40,10 @@ public:
     // statement's parameters by position (?1 is params[0] in every statement). The prepared
     // statements of the last few distinct requests are kept and reused when the same text
     // comes again (applications repeat their queries; preparing was ~7% of a write's CPU).
-    Result<ExecResult> run(std::string_view sql, const std::vector<Value>& params);
+    // With `spill.above` > 0, the rows of a statement beyond about that many bytes go to a
+    // temporary file in `spill.dir` (StatementResult::spilled) instead of memory.
+    Result<ExecResult> run(std::string_view sql, const std::vector<Value>& params,
+                           const SpillPolicy& spill = SpillPolicy());
 
     static constexpr std::size_t kCachedRequests = 8;
     static constexpr std::size_t kMaxCachedSqlBytes = 4096;
@@ -60,10 +70,11 @@ private:
     static int authorize(void* self, int action, const char* a, const char* b, const char*,
                          const char*);
     Status sqlError(int rc, std::string_view statement) const;
-    Status runStatement(sqlite3_stmt* stmt, const std::vector<Value>& params,
+    Status runStatement(sqlite3_stmt* stmt, const std::vector<Value>& params, const SpillPolicy& spill,
                         StatementResult& result);
     // Runs one statement of a request, resets it and adds its result to `result`.
-    Status runInto(sqlite3_stmt* stmt, const std::vector<Value>& params, ExecResult& result);
+    Status runInto(sqlite3_stmt* stmt, const std::vector<Value>& params, const SpillPolicy& spill,
+                   ExecResult& result);
     static void finish(ExecResult& result);
 
     struct CachedRequest {

@@ -120,6 +120,9 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
     exec.maxOpenActors = options.maxOpenActors;
     exec.pageCacheKiB = options.pageCacheKiB;
     exec.migrations = options.migrations;
+    exec.spillDir = options.dataDir / "tmp";
+    std::error_code spillError; // spill files of an earlier run (normally gone with it already)
+    std::filesystem::remove_all(exec.spillDir, spillError);
     impl->executor =
         std::make_unique<Executor>(*impl->env, *impl->log, *impl->vfs, *impl->metrics, exec, maxId);
 

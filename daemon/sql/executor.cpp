@@ -112,6 +112,7 @@ private:
     void grantLock(ActorState* st, ActorTask task);
     bool canReadCommitted(const ActorState* st, const ActorTask& task) const;
     void runCommittedRead(ActorState* st, ActorTask task);
+    SpillPolicy spillFor(const ActorTask& task) const;
     void txnRun(ActorState* st, ActorTask task);
     void txnCommit(ActorState* st, ActorTask task);
     void txnEnd(ActorState* st, ActorTask task);
@@ -361,7 +362,7 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
     for (std::size_t i = 0; i < tasks.size(); ++i) {
         if (!single)
             (void)conn.exec(ActorConnection::Txn::Savepoint);
-        Result<ExecResult> r = conn.run(tasks[i].sql, tasks[i].params);
+        Result<ExecResult> r = conn.run(tasks[i].sql, tasks[i].params, spillFor(tasks[i]));
         if (!conn.inTransaction()) {
             // SQLite ended the transaction itself (I/O error, ON CONFLICT ROLLBACK): the
             // requests before this one were undone too.
@@ -557,6 +558,12 @@ bool Executor::Worker::canReadCommitted(const ActorState* st, const ActorTask& t
     return !source || source(st->record.type, st->schemaVersion).version <= st->schemaVersion;
 }
 
+SpillPolicy Executor::Worker::spillFor(const ActorTask& task) const {
+    if (m_executor.m_options.spillDir.empty())
+        return {};
+    return {task.flags.spillAbove, m_executor.m_options.spillDir};
+}
+
 void Executor::Worker::runCommittedRead(ActorState* st, ActorTask task) {
     if (!st->reader) {
         auto conn = ActorConnection::open(m_executor.m_vfs, st->record.id,
@@ -572,7 +579,7 @@ void Executor::Worker::runCommittedRead(ActorState* st, ActorTask task) {
     // One read transaction: every statement sees the same committed snapshot.
     Status begin = reader.exec(ActorConnection::Txn::Begin);
     Result<ExecResult> r =
-        begin.isOk() ? reader.run(task.sql, task.params) : Result<ExecResult>(begin);
+        begin.isOk() ? reader.run(task.sql, task.params, spillFor(task)) : Result<ExecResult>(begin);
     if (reader.inTransaction())
         (void)reader.exec(ActorConnection::Txn::Rollback); // nothing to keep
     m_executor.m_metrics.committedReads.add();

@@ -13,6 +13,7 @@
 // storage writer's thread (one hand-off fewer) and sends the actor's bookkeeping back through
 // the worker's queue; request callbacks therefore run on a worker or on the writer thread.
 
+#include <filesystem>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -43,6 +44,7 @@ struct ExecutorOptions {
     std::size_t pageCacheKiB = 512;
     std::size_t maxBatchRequests = 256; // requests of one actor merged into one transaction
     MigrationSource migrations;         // empty: actors are never migrated
+    std::filesystem::path spillDir;     // large results of requests that allow it (RowSpill)
 };
 
 // One request to an actor.

@@ -204,6 +204,7 @@ std::optional<Result<ExecResult>> Runner::tryFastPath(const ClassifiedBlock& blo
     flags.create = block.target.create || block.kv; // KV shards exist once used
     flags.fsync = block.target.fsync;
     flags.safe = block.target.safe;
+    flags.spillAbove = m_session.spillAbove;
     flags.readOnly =
         std::all_of(block.statements.begin(), block.statements.end(),
                     [](const SpecialStatement& s) { return isReadOnlyStatement(s.sql); });

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -19,6 +20,8 @@ struct Blob {
 // NULL, INTEGER, REAL, TEXT, BLOB: SQLite's storage classes.
 using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
 
+class RowSpill; // row_spill.h
+
 struct ExecFlags {
     bool create = false; // create the actor if it does not exist (otherwise NoCreate)
     bool fsync = false;  // make this write durable even when the server's fsync mode is not always
@@ -26,6 +29,9 @@ struct ExecFlags {
     // Set by the query facade when every statement only reads: such a request may run against
     // the actor's last committed state instead of waiting behind its in-flight write.
     bool readOnly = false;
+    // > 0: a front end that can read rows from a file (RowSpill) takes results larger than
+    // about this many bytes of rows that way: the rows beyond it go to a temporary file.
+    std::size_t spillAbove = 0;
 };
 
 // What one SQL statement gave: columns and rows if it returns rows (even none), otherwise the
@@ -34,6 +40,7 @@ struct StatementResult {
     bool returnsRows = false;
     std::vector<std::string> columns;
     std::vector<std::vector<Value>> rows;
+    std::shared_ptr<RowSpill> spilled; // the rows after `rows`, when there were too many
     std::int64_t lastInsertRowid = 0;
     std::int64_t rowsChanged = 0;
 };
@@ -41,6 +48,9 @@ struct StatementResult {
 struct ExecResult {
     std::vector<std::string> columns; // of the last statement that returned columns
     std::vector<std::vector<Value>> rows;
+    // The rows after `rows`, in a temporary file, when the request allowed it
+    // (ExecFlags::spillAbove) and they were too many to keep in memory.
+    std::shared_ptr<RowSpill> spilled;
     std::int64_t lastInsertRowid = 0;
     std::int64_t rowsChanged = 0; // sum over the request's statements
     bool wrote = false;           // the request changed the actor's database

@@ -1,6 +1,7 @@
 // TLS and authentication of the MySQL protocol server (issue 4), against real troupe-server
 // processes on loopback with a self-signed certificate made by `openssl req` for this run:
-// - server A offers caching_sha2_password, has TLS and a 1.5 s idle timeout;
+// - server A offers caching_sha2_password, has TLS, a 1.5 s idle timeout and keeps 64 KiB of
+//   rows per result in memory (the rest streams from a temporary file);
 // - server B requires TLS (require_secure_transport).
 // Clients: the `mariadb` command-line client (libmariadb), pymysql under /usr/bin/python3, and a
 // raw socket client for a broken TLS handshake. Users come from a test init file: root and app,
@@ -110,9 +111,10 @@ private slots:
         QVERIFY(init.open(QIODevice::WriteOnly));
         init.write(kInit);
         init.close();
-        std::string error = startServer(
-            m_a, "a",
-            {"--mysql-auth-plugin", "caching_sha2_password", "--mysql-idle-timeout", "1500ms"});
+        std::string error =
+            startServer(m_a, "a",
+                        {"--mysql-auth-plugin", "caching_sha2_password", "--mysql-idle-timeout",
+                         "1500ms", "--mysql-result-memory", "64KiB"});
         QVERIFY2(error.empty(), error.c_str());
         error = startServer(m_b, "b", {"--mysql-require-secure-transport", "true"});
         QVERIFY2(error.empty(), error.c_str());
@@ -271,6 +273,28 @@ private slots:
         TROUPE_REQUIRE_MARIADB();
         Run r = mariadb(m_a, {"--ssl", "-N"}, "SELECT 7");
         QVERIFY2(r.exitCode == 0 && r.out == "7\n", qPrintable(r.describe()));
+    }
+
+    // 20,000 rows of 100 bytes (about 2 MiB on the wire) with 64 KiB of rows in memory: the rest
+    // goes through a temporary file in <data_dir>/tmp, and the result arrives whole and in
+    // order, over TLS; the file is gone afterwards.
+    void largeResultStreamsFromATemporaryFile() {
+        TROUPE_REQUIRE_MARIADB();
+        Run r = mariadb(m_a, {"--ssl", "--delimiter=//"},
+                        "ACTOR notes(big) create; WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+                        "SELECT x + 1 FROM c WHERE x < 20000) INSERT INTO note (id, txt) "
+                        "SELECT x, printf('%0100d', x) FROM c//");
+        QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+        r = mariadb(m_a, {"--ssl", "-N", "-D", "notes.big"},
+                    "SELECT id, txt FROM note ORDER BY id");
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QStringList lines = r.out.split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 20000);
+        for (int i : {0, 1, 4999, 19999})
+            QCOMPARE(lines[i], QString("%1\t%2").arg(i + 1).arg(i + 1, 100, 10, QChar('0')));
+        const QDir spillDir(m_tmp.path() + "/a/data/tmp");
+        QVERIFY2(spillDir.exists(), "no spill directory: the rows were not spilled");
+        QCOMPARE(spillDir.entryList(QDir::Files | QDir::NoDotAndDotDot).size(), 0);
     }
 
     // A certificate that cannot be read stops the server at start with a message naming it.

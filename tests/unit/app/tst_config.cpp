@@ -172,6 +172,7 @@ max_connections = 20
 idle_timeout = "90s"
 require_secure_transport = true
 auth_plugin = "caching_sha2_password"
+result_memory = "1MiB"
 
 [tls]
 cert_file = "certs/server.pem"
@@ -201,6 +202,7 @@ file = "/var/log/troupe.log"
         QCOMPARE(c.mysqlIdleTimeout, 90s);
         QVERIFY(c.mysqlRequireSecureTransport);
         QCOMPARE(c.mysqlAuthPlugin, std::string("caching_sha2_password"));
+        QCOMPARE(c.mysqlResultMemory, kMiB);
         QCOMPARE(c.tlsCertFile.string(), dir.path().toStdString() + "/certs/server.pem");
         QCOMPARE(c.tlsKeyFile.string(), std::string("/etc/troupe/server.key"));
         QCOMPARE(c.logLevel, std::string("debug"));
@@ -550,7 +552,7 @@ file = "/var/log/troupe.log"
               "--max-open-actors", "--page-cache", "--executor-threads", "--log-level",
               "--log-file", "--check-config", "--version", "--mysql-max-connections",
               "--mysql-idle-timeout", "--mysql-require-secure-transport", "--mysql-auth-plugin",
-              "--tls-cert", "--tls-key"})
+              "--tls-cert", "--tls-key", "--mysql-result-memory"})
             QVERIFY2(doc.find(flag) != std::string::npos, flag);
     }
 };
