@@ -145,6 +145,45 @@ Result<HandshakeResponse> parseHandshakeResponse(std::string_view payload) {
     return resp;
 }
 
+// COM_CHANGE_USER: string<NUL> user; with SECURE_CONNECTION int<1> length + auth response,
+// else string<NUL>; string<NUL> database; then, if there is more, int<2> charset, with
+// PLUGIN_AUTH string<NUL> plugin, and with CONNECT_ATTRS the attributes (ignored).
+Result<ChangeUser> parseChangeUser(std::string_view body, std::uint32_t capabilities) {
+    WireReader r(body);
+    ChangeUser c;
+    c.user = std::string(r.nulString());
+    if (capabilities & cap::kSecureConnection) {
+        const std::uint8_t n = r.int1();
+        c.authResponse = std::string(r.bytes(n));
+    } else {
+        c.authResponse = std::string(r.nulString());
+    }
+    c.database = std::string(r.nulString());
+    if (r.ok() && !r.atEnd()) {
+        r.int2(); // charset
+        if ((capabilities & cap::kPluginAuth) && r.ok() && !r.atEnd())
+            c.authPlugin = std::string(r.nulString());
+    }
+    TROUPE_RETURN_IF_ERROR(r.status("COM_CHANGE_USER"));
+    return c;
+}
+
+std::string buildChangeUser(const ChangeUser& c, std::uint32_t capabilities) {
+    std::string out;
+    putNulString(out, c.user);
+    if (capabilities & cap::kSecureConnection) {
+        putInt1(out, std::uint8_t(std::min<std::size_t>(c.authResponse.size(), 255)));
+        out.append(c.authResponse.substr(0, 255));
+    } else {
+        putNulString(out, c.authResponse);
+    }
+    putNulString(out, c.database);
+    putInt2(out, kCharsetUtf8mb4);
+    if (capabilities & cap::kPluginAuth)
+        putNulString(out, c.authPlugin);
+    return out;
+}
+
 std::string buildHandshakeResponse(const HandshakeResponse& resp) {
     std::string out;
     putInt4(out, resp.capabilities);

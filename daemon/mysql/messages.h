@@ -63,6 +63,7 @@ inline constexpr std::uint8_t kInitDb = 0x02;
 inline constexpr std::uint8_t kQuery = 0x03;
 inline constexpr std::uint8_t kFieldList = 0x04;
 inline constexpr std::uint8_t kPing = 0x0E;
+inline constexpr std::uint8_t kChangeUser = 0x11;
 inline constexpr std::uint8_t kStmtPrepare = 0x16;
 inline constexpr std::uint8_t kStmtExecute = 0x17;
 inline constexpr std::uint8_t kStmtSendLongData = 0x18;
@@ -114,6 +115,18 @@ struct HandshakeResponse {
 Result<HandshakeResponse> parseHandshakeResponse(std::string_view payload);
 // The client side (tests, fuzzing round trips). Writes the fields the capabilities call for.
 std::string buildHandshakeResponse(const HandshakeResponse& r);
+
+// COM_CHANGE_USER's body (after the command byte), as a client with `capabilities` sends it:
+// the user, an auth response for the connection's old salt (not used: TroupeDB always asks
+// again with a fresh salt), the database, and the plugin the response was made with.
+struct ChangeUser {
+    std::string user;
+    std::string authResponse;
+    std::string database;
+    std::string authPlugin; // empty when the client sent none
+};
+Result<ChangeUser> parseChangeUser(std::string_view body, std::uint32_t capabilities);
+std::string buildChangeUser(const ChangeUser& c, std::uint32_t capabilities); // tests
 
 // OK packet. With `asEof` the header is 0xFE instead of 0x00: under CLIENT_DEPRECATE_EOF that
 // OK ends a result set in place of the EOF packet.

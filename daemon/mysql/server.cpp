@@ -109,6 +109,7 @@ private:
     Status cachingSha2(const std::string& user, const std::string& salt,
                        const std::string& scramble);
     bool startTls();
+    bool changeUser(std::string_view body);
     Result<std::string> read();
     bool send(std::string_view payload);
     bool sendPackets(const std::vector<std::string>& payloads);
@@ -142,6 +143,7 @@ private:
     std::unique_ptr<Session> m_session;
     std::string m_peer;
     std::unique_ptr<TlsStream> m_tls;        // after the client's SSLRequest
+    std::string m_salt;                      // of the handshake; COM_CHANGE_USER answers it too
     std::atomic<std::int64_t> m_deadline{0}; // Clock ticks; 0 while not waiting for the client
     std::atomic<bool> m_timedOut{false};
 };
@@ -274,8 +276,7 @@ bool MysqlServer::Connection::sendRows(const std::vector<std::string>& names,
             auto more = spilled->next(row);
             if (!more) {
                 // The client has the column definitions already: an ERR ends the result set.
-                logger()->error("connection {} from {}: {}", m_id, m_peer,
-                                more.status().message());
+                logger()->error("connection {} from {}: {}", m_id, m_peer, more.status().message());
                 batch.push_back(buildErr(more.status()));
                 sendPackets(batch);
                 return false;
@@ -369,7 +370,8 @@ bool MysqlServer::Connection::stmtLongData(std::string_view body) {
 bool MysqlServer::Connection::handshake() {
     const MysqlServerOptions& options = m_server.m_options;
     const bool tlsOffered = m_server.m_tls != nullptr;
-    const std::string salt = makeSalt();
+    m_salt = makeSalt();
+    const std::string& salt = m_salt;
     HandshakeV10 hello;
     hello.serverVersion = "8.0.0-TroupeDB-" TROUPE_VERSION;
     hello.connectionId = m_id;
@@ -537,6 +539,42 @@ Status MysqlServer::Connection::cachingSha2(const std::string& user, const std::
     return st;
 }
 
+// COM_CHANGE_USER: the client answers the connection's first salt again (libmariadb does so
+// even when asked to switch), with the plugin it names; a plugin TroupeDB does not know is
+// switched to the configured one. On success the connection starts over as that user (no
+// actor, no prepared statements); on failure it gets 1045 and is closed.
+bool MysqlServer::Connection::changeUser(std::string_view body) {
+    auto request = parseChangeUser(body, m_clientCaps);
+    if (!request) {
+        logger()->info("connection {} from {}: bad COM_CHANGE_USER: {}", m_id, m_peer,
+                       request.status().message());
+        sendError(kErrMalformedPacket, request.status().message());
+        return false;
+    }
+    HandshakeResponse again;
+    again.user = request->user;
+    again.authResponse = request->authResponse;
+    again.authPlugin = request->authPlugin;
+    const Status auth = authenticate(again, m_salt);
+    if (!auth.isOk()) {
+        if (auth.code() != ErrorCode::IoError) {
+            logger()->info("connection {} from {}: change to user '{}' denied: {}", m_id, m_peer,
+                           request->user, auth.message());
+            sendError(kErrAccessDenied, "Access denied for user '" + request->user + "'");
+        }
+        return false;
+    }
+    m_stmts.clear();
+    m_session = std::make_unique<Session>(m_server.m_db, request->user, m_session->serverVersion(),
+                                          m_server.m_options.resultMemory);
+    if (!request->database.empty()) {
+        Response selected = m_session->selectDatabase(request->database);
+        if (selected.kind == Response::Kind::Error)
+            return sendResponse(selected);
+    }
+    return send(buildOk(OkPacket{}));
+}
+
 // Handles one command; false ends the connection.
 bool MysqlServer::Connection::command(const std::string& payload) {
     if (payload.empty())
@@ -550,6 +588,8 @@ bool MysqlServer::Connection::command(const std::string& payload) {
         return send(buildOk(OkPacket{}));
     case com::kInitDb:
         return sendResponse(m_session->selectDatabase(body));
+    case com::kChangeUser:
+        return changeUser(body);
     case com::kResetConnection:
         m_session->reset();
         m_stmts.clear();

@@ -67,6 +67,7 @@ public:
 
     // The database name the client sees: "type.id", "type" or empty.
     const std::string& database() const { return m_database; }
+    const std::string& serverVersion() const { return m_serverVersion; }
 
 private:
     Response probe(std::string_view text, const std::string& lower, bool& handled);

@@ -186,6 +186,20 @@ int main(int argc, char** argv) {
     MYSQL_ROW row = mysql_fetch_row(res);
     check(row && std::strcmp(row[0], "4") == 0, "four rows inserted");
     mysql_free_result(res);
+
+    // COM_CHANGE_USER: a wrong password is refused (the connection is closed), the right one
+    // starts over in the database it names; statements prepared before are gone.
+    check(mysql_change_user(g_db, "root", "rootpass", "type1.stmt") == 0, "change user");
+    check(mysql_query(g_db, "SELECT count(*) FROM tab") == 0, "query after change user");
+    res = mysql_store_result(g_db);
+    row = mysql_fetch_row(res);
+    check(row && std::strcmp(row[0], "4") == 0, "the database named by change user");
+    mysql_free_result(res);
+    if (mysql_change_user(g_db, "root", "wrong", nullptr) == 0 || mysql_errno(g_db) != 1045) {
+        std::fprintf(stderr, "FAIL change user with a wrong password: errno %u\n",
+                     mysql_errno(g_db));
+        return 1;
+    }
     mysql_close(g_db);
     std::printf("ok\n");
     return 0;

@@ -4,6 +4,7 @@
 #include <QTest>
 
 #include "mysql/auth.h"
+#include "mysql/messages.h"
 
 using namespace troupe::mysql;
 
@@ -63,6 +64,24 @@ private slots:
         cache.remember("alice", "tag2", "pw2");
         QVERIFY(cache.verify("alice", "tag2", kNonce, cachingSha2Scramble("pw2", kNonce)));
         QVERIFY(!cache.verify("alice", "tag2", kNonce, scramble));
+    }
+
+    // COM_CHANGE_USER as libmariadb sends it, and cut short anywhere.
+    void changeUserPackets() {
+        const std::uint32_t caps = cap::kProtocol41 | cap::kSecureConnection | cap::kPluginAuth;
+        const ChangeUser sent{"app", std::string(20, '\x01'), "type1.x", "mysql_native_password"};
+        const std::string body = buildChangeUser(sent, caps);
+        auto parsed = parseChangeUser(body, caps);
+        QVERIFY2(parsed, parsed.status().toString().c_str());
+        QCOMPARE(parsed->user, sent.user);
+        QCOMPARE(parsed->authResponse, sent.authResponse);
+        QCOMPARE(parsed->database, sent.database);
+        QCOMPARE(parsed->authPlugin, sent.authPlugin);
+        // An old client: no charset and plugin after the database.
+        auto old = parseChangeUser(std::string("bob\0\0db\0", 8), caps);
+        QVERIFY(old && old->user == "bob" && old->database == "db" && old->authPlugin.empty());
+        for (std::size_t cut : {std::size_t(0), std::size_t(2), std::size_t(5), std::size_t(20)})
+            QVERIFY2(!parseChangeUser(body.substr(0, cut), caps), std::to_string(cut).c_str());
     }
 };
 
