@@ -29,14 +29,15 @@
 
 #include "http_test_client.h"
 #include "integration/mysql/raw_mysql_client.h"
-#include "support/server_ports.h"
+#include "support/server_process.h"
 
 using namespace std::chrono_literals;
-using troupe::test::freePorts;
 using troupe::test::HttpTestClient;
-using troupe::test::Ports;
 using troupe::test::RawMysqlClient;
+using troupe::test::Run;
+using troupe::test::runProgram;
 using troupe::test::serverBinary;
+using troupe::test::ServerProcess;
 
 namespace {
 
@@ -50,44 +51,6 @@ QString sourcePath(const QString& relative) {
     return QStringLiteral(TROUPE_SOURCE_DIR) + "/" + relative;
 }
 
-std::string readFile(const QString& path) {
-    std::ifstream in(path.toStdString(), std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// The output of one client run.
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-    QString describe() const {
-        return QString("exit %1\nstdout:\n%2\nstderr:\n%3").arg(exitCode).arg(out, err);
-    }
-};
-
-// Runs a program to completion (killed after kClientTimeoutMs), optionally feeding stdin.
-Run runProgram(const QString& program, const QStringList& args, const QByteArray& input = {}) {
-    QProcess p;
-    p.start(program, args);
-    Run run;
-    if (!p.waitForStarted(kStartTimeoutMs)) {
-        run.err = "cannot start " + program;
-        return run;
-    }
-    p.write(input);
-    p.closeWriteChannel();
-    if (!p.waitForFinished(kClientTimeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        run.err = "timed out: " + program + " " + args.join(' ') + "\n";
-    } else if (p.exitStatus() == QProcess::NormalExit) {
-        run.exitCode = p.exitCode();
-    }
-    run.out = QString::fromUtf8(p.readAllStandardOutput());
-    run.err += QString::fromUtf8(p.readAllStandardError());
-    return run;
-}
-
 } // namespace
 
 // Skips the calling test when the mariadb client is not installed (QSKIP must be in the test).
@@ -99,11 +62,10 @@ class TestMysql : public QObject {
     Q_OBJECT
 
     QTemporaryDir m_tmp;
-    Ports m_ports;
-    QProcess m_server;
+    ServerProcess m_server;
     QString m_mariadb;
 
-    std::string serverLog() const { return readFile(m_tmp.path() + "/server.err"); }
+    std::string serverLog() const { return m_server.log(); }
 
     // `mariadb` in batch mode as root (or as given) with `sql` passed by -e, or on stdin when
     // `viaStdin`. --no-defaults keeps ~/.my.cnf out; TLS is not served yet (--skip-ssl).
@@ -113,7 +75,7 @@ class TestMysql : public QObject {
                          "-h",
                          "127.0.0.1",
                          "-P",
-                         QString::number(m_ports.mysql),
+                         QString::number(m_server.ports.mysql),
                          "-u",
                          user,
                          "--password=" + password,
@@ -130,8 +92,8 @@ class TestMysql : public QObject {
 
     // A fresh client logs in and pings: the server is still serving.
     void verifyServerStillServes() {
-        QVERIFY2(m_server.state() == QProcess::Running, serverLog().c_str());
-        RawMysqlClient client(m_ports.mysql);
+        QVERIFY2(m_server.running(), serverLog().c_str());
+        RawMysqlClient client(m_server.ports.mysql);
         QVERIFY(client.connected());
         auto ok = client.login("root", "rootpass");
         QVERIFY2(ok && ok->isOk(), serverLog().c_str());
@@ -159,47 +121,14 @@ private slots:
         QVERIFY2(QFileInfo(serverBinary()).isExecutable(), qPrintable(serverBinary()));
         QVERIFY(m_tmp.isValid());
         m_mariadb = QStandardPaths::findExecutable("mariadb");
-        m_ports = freePorts();
-        m_server.setStandardOutputFile(m_tmp.path() + "/server.out");
-        m_server.setStandardErrorFile(m_tmp.path() + "/server.err");
-        m_server.start(serverBinary(),
-                       {"--data-dir", m_tmp.path() + "/data", "--thrift-port",
-                        QString::number(m_ports.thrift), "--mysql-port",
-                        QString::number(m_ports.mysql), "--node-port",
-                        QString::number(m_ports.node), "--http-port", QString::number(m_ports.http),
-                        "--initial-map-size", "16MiB", "--init", sourcePath("resources/init.sql")});
-        QVERIFY(m_server.waitForStarted(kStartTimeoutMs));
-
-        // Ready on HTTP, then the MySQL port greets.
-        QElapsedTimer timer;
-        timer.start();
-        bool greeted = false;
-        while (!greeted && timer.elapsed() < kStartTimeoutMs) {
-            QVERIFY2(m_server.state() == QProcess::Running, serverLog().c_str());
-            auto ready = HttpTestClient::get(m_ports.http, "/ready", 1s);
-            if (ready && ready->status == 200) {
-                RawMysqlClient probe(m_ports.mysql);
-                auto greeting = probe.connected() ? probe.readPacket(2s) : std::nullopt;
-                greeted = greeting && !greeting->payload.empty() && greeting->payload[0] == 0x0a;
-            }
-            if (!greeted)
-                m_server.waitForFinished(50); // a short poll step; returns at once on exit
-        }
-        QVERIFY2(greeted, ("no MySQL greeting on port " + std::to_string(m_ports.mysql) +
-                           "\nserver log:\n" + serverLog())
-                              .c_str());
+        const std::string error =
+            m_server.start(m_tmp.path(), {"--init", sourcePath("resources/init.sql")});
+        QVERIFY2(error.empty(), error.c_str());
     }
 
     void cleanupTestCase() {
-        if (m_server.state() == QProcess::NotRunning)
-            return;
-        ::kill(static_cast<pid_t>(m_server.processId()), SIGTERM);
-        if (!m_server.waitForFinished(10000)) {
-            m_server.kill();
-            QFAIL("the server did not stop on SIGTERM");
-        }
-        QCOMPARE(m_server.exitStatus(), QProcess::NormalExit);
-        QVERIFY2(m_server.exitCode() == 0, serverLog().c_str());
+        const std::string error = m_server.stop();
+        QVERIFY2(error.empty(), error.c_str());
     }
 
     // --- the mariadb command-line client -----------------------------------------------------
@@ -339,7 +268,8 @@ private slots:
     // re-execution, binary result rows, an error at prepare, close.
     void preparedStatementsWithLibmariadb() {
 #ifdef TROUPE_STMT_CLIENT
-        Run r = runProgram(QStringLiteral(TROUPE_STMT_CLIENT), {QString::number(m_ports.mysql)});
+        Run r =
+            runProgram(QStringLiteral(TROUPE_STMT_CLIENT), {QString::number(m_server.ports.mysql)});
         QVERIFY2(r.exitCode == 0 && r.out.contains("ok"), qPrintable(r.describe()));
         verifyServerStillServes();
 #else
@@ -457,9 +387,10 @@ private slots:
         const QString python = "/usr/bin/python3";
         if (!QFileInfo(python).isExecutable())
             QSKIP("/usr/bin/python3 is missing: install Debian package python3");
-        Run r = runProgram(python, {sourcePath("tests/integration/mysql/python_clients.py"),
-                                    "--driver", driver, "--port", QString::number(m_ports.mysql),
-                                    "--actor", "py_" + driver.toLower()});
+        Run r =
+            runProgram(python, {sourcePath("tests/integration/mysql/python_clients.py"), "--driver",
+                                driver, "--port", QString::number(m_server.ports.mysql), "--actor",
+                                "py_" + driver.toLower()});
         if (r.exitCode == 77)
             QSKIP(qPrintable("Python module " + driver + " is missing: install Debian package " +
                              package));
@@ -470,7 +401,7 @@ private slots:
     // --- raw protocol: commands and malformed input --------------------------------------------
 
     void rawPingUnknownCommandAndQuit() {
-        RawMysqlClient client(m_ports.mysql);
+        RawMysqlClient client(m_server.ports.mysql);
         QVERIFY(rawLogin(client));
         QVERIFY(client.sendCommand(kComPing));
         auto pong = client.readPacket();
@@ -500,7 +431,7 @@ private slots:
     }
 
     void rawWrongPassword() {
-        RawMysqlClient client(m_ports.mysql);
+        RawMysqlClient client(m_server.ports.mysql);
         QVERIFY(client.connected());
         auto answer = client.login("root", "not-the-password");
         QVERIFY2(answer, "no answer to the login");
@@ -555,7 +486,7 @@ private slots:
         QFETCH(QByteArray, bytes);
         QFETCH(bool, halfClose);
         {
-            RawMysqlClient client(m_ports.mysql);
+            RawMysqlClient client(m_server.ports.mysql);
             QVERIFY(client.connected());
             if (loginFirst)
                 QVERIFY(rawLogin(client));
@@ -577,7 +508,7 @@ private slots:
     // A client that asks for a large result and leaves after the first packet.
     void disconnectMidResult() {
         for (int round = 0; round < 3; ++round) {
-            RawMysqlClient client(m_ports.mysql);
+            RawMysqlClient client(m_server.ports.mysql);
             QVERIFY(rawLogin(client));
             QVERIFY(client.sendCommand(
                 kComQuery, "ACTOR type1(raw_big) create; WITH RECURSIVE c(x) AS (SELECT 1 UNION"
@@ -592,10 +523,10 @@ private slots:
 
     // Many connections that come and go while another keeps working.
     void connectionsComeAndGo() {
-        RawMysqlClient steady(m_ports.mysql);
+        RawMysqlClient steady(m_server.ports.mysql);
         QVERIFY(rawLogin(steady));
         for (int i = 0; i < 50; ++i) {
-            RawMysqlClient brief(m_ports.mysql);
+            RawMysqlClient brief(m_server.ports.mysql);
             QVERIFY(brief.connected());
             if (i % 2 == 0)
                 QVERIFY(brief.readPacket());

@@ -32,14 +32,15 @@
 
 #include "http_test_client.h"
 #include "integration/mysql/raw_mysql_client.h"
-#include "support/server_ports.h"
+#include "support/server_process.h"
 
 using namespace std::chrono_literals;
-using troupe::test::freePorts;
 using troupe::test::HttpTestClient;
-using troupe::test::Ports;
 using troupe::test::RawMysqlClient;
+using troupe::test::Run;
+using troupe::test::runProgram;
 using troupe::test::serverBinary;
+using troupe::test::ServerProcess;
 
 namespace {
 
@@ -67,43 +68,6 @@ std::string readFile(const QString& path) {
     return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// The output of one program run.
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-    QString describe() const {
-        return QString("exit %1\nstdout:\n%2\nstderr:\n%3").arg(exitCode).arg(out, err);
-    }
-};
-
-// Runs a program to completion in `workDir` (if given), killed after `timeoutMs`.
-Run runProgram(const QString& program, const QStringList& args, int timeoutMs,
-               const QString& workDir = {}) {
-    QProcess p;
-    if (!workDir.isEmpty())
-        p.setWorkingDirectory(workDir);
-    p.setStandardInputFile(QProcess::nullDevice());
-    p.start(program, args);
-    Run run;
-    if (!p.waitForStarted(kStartTimeoutMs)) {
-        run.err = "cannot start " + program;
-        return run;
-    }
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        run.err = QString("timed out after %1 s: %2 %3\n")
-                      .arg(timeoutMs / 1000)
-                      .arg(program, args.join(' '));
-    } else if (p.exitStatus() == QProcess::NormalExit) {
-        run.exitCode = p.exitCode();
-    }
-    run.out = QString::fromUtf8(p.readAllStandardOutput());
-    run.err += QString::fromUtf8(p.readAllStandardError());
-    return run;
-}
-
 // Copies `from` over `to` (QFile::copy never overwrites).
 bool copyOver(const QString& from, const QString& to) {
     if (QFile::exists(to) && !QFile::remove(to))
@@ -126,11 +90,10 @@ class TestMysqlTools : public QObject {
     Q_OBJECT
 
     QTemporaryDir m_tmp;
-    Ports m_ports;
-    QProcess m_server;
+    ServerProcess m_server;
     QString m_node, m_npm, m_sysbench, m_mariadb;
 
-    std::string serverLog() const { return readFile(m_tmp.path() + "/server.err"); }
+    std::string serverLog() const { return m_server.log(); }
 
     // resources/init.sql, the sysbench `bench` type and the `typed` type, in one init script.
     bool writeInitScript(const QString& path) const {
@@ -144,16 +107,17 @@ class TestMysqlTools : public QObject {
     // `mariadb` in batch mode as root, -N, with `sql` passed by -e.
     Run mariadb(const QString& sql) {
         return runProgram(m_mariadb,
-                          {"--no-defaults", "-h", "127.0.0.1", "-P", QString::number(m_ports.mysql),
-                           "-u", "root", "--password=rootpass", "--skip-ssl",
-                           "--connect-timeout=10", "--batch", "--raw", "-N", "-e", sql},
-                          kMariadbTimeoutMs);
+                          {"--no-defaults", "-h", "127.0.0.1", "-P",
+                           QString::number(m_server.ports.mysql), "-u", "root",
+                           "--password=rootpass", "--skip-ssl", "--connect-timeout=10", "--batch",
+                           "--raw", "-N", "-e", sql},
+                          {}, kMariadbTimeoutMs);
     }
 
     // A fresh client logs in and pings: the server is still serving.
     void verifyServerStillServes() {
-        QVERIFY2(m_server.state() == QProcess::Running, serverLog().c_str());
-        RawMysqlClient client(m_ports.mysql);
+        QVERIFY2(m_server.running(), serverLog().c_str());
+        RawMysqlClient client(m_server.ports.mysql);
         QVERIFY(client.connected());
         auto ok = client.login("root", "rootpass");
         QVERIFY2(ok && ok->isOk(), serverLog().c_str());
@@ -173,47 +137,13 @@ private slots:
         const QString init = m_tmp.path() + "/init.sql";
         QVERIFY(writeInitScript(init));
 
-        m_ports = freePorts();
-        m_server.setStandardOutputFile(m_tmp.path() + "/server.out");
-        m_server.setStandardErrorFile(m_tmp.path() + "/server.err");
-        m_server.start(serverBinary(),
-                       {"--data-dir", m_tmp.path() + "/data", "--thrift-port",
-                        QString::number(m_ports.thrift), "--mysql-port",
-                        QString::number(m_ports.mysql), "--node-port",
-                        QString::number(m_ports.node), "--http-port", QString::number(m_ports.http),
-                        "--initial-map-size", "16MiB", "--init", init});
-        QVERIFY(m_server.waitForStarted(kStartTimeoutMs));
-
-        // Ready on HTTP, then the MySQL port greets.
-        QElapsedTimer timer;
-        timer.start();
-        bool greeted = false;
-        while (!greeted && timer.elapsed() < kStartTimeoutMs) {
-            QVERIFY2(m_server.state() == QProcess::Running, serverLog().c_str());
-            auto ready = HttpTestClient::get(m_ports.http, "/ready", 1s);
-            if (ready && ready->status == 200) {
-                RawMysqlClient probe(m_ports.mysql);
-                auto greeting = probe.connected() ? probe.readPacket(2s) : std::nullopt;
-                greeted = greeting && !greeting->payload.empty() && greeting->payload[0] == 0x0a;
-            }
-            if (!greeted)
-                m_server.waitForFinished(50); // a short poll step; returns at once on exit
-        }
-        QVERIFY2(greeted, ("no MySQL greeting on port " + std::to_string(m_ports.mysql) +
-                           "\nserver log:\n" + serverLog())
-                              .c_str());
+        const std::string error = m_server.start(m_tmp.path(), {"--init", init});
+        QVERIFY2(error.empty(), error.c_str());
     }
 
     void cleanupTestCase() {
-        if (m_server.state() == QProcess::NotRunning)
-            return;
-        ::kill(static_cast<pid_t>(m_server.processId()), SIGTERM);
-        if (!m_server.waitForFinished(10000)) {
-            m_server.kill();
-            QFAIL("the server did not stop on SIGTERM");
-        }
-        QCOMPARE(m_server.exitStatus(), QProcess::NormalExit);
-        QVERIFY2(m_server.exitCode() == 0, serverLog().c_str());
+        const std::string error = m_server.stop();
+        QVERIFY2(error.empty(), error.c_str());
     }
 
     // --- Node.js mysql2 ------------------------------------------------------------------------
@@ -235,7 +165,7 @@ private slots:
         Run npm = runProgram(m_npm,
                              {"ci", "--prefix", work, "--no-audit", "--no-fund", "--no-progress",
                               "--no-update-notifier", "--fetch-timeout=60000", "--fetch-retries=2"},
-                             kNpmTimeoutMs, work);
+                             {}, kNpmTimeoutMs, work);
         QVERIFY2(npm.exitCode == 0,
                  qPrintable("npm ci failed: is the npm registry reachable (`npm config get "
                             "registry`)? mysql2 cannot be installed without it.\n" +
@@ -243,9 +173,9 @@ private slots:
         qInfo("npm ci: %lld ms", static_cast<long long>(timer.restart()));
 
         Run r = runProgram(m_node,
-                           {work + "/mysql2_clients.js", "--port", QString::number(m_ports.mysql),
-                            "--actor", "node_mysql2"},
-                           kNodeTimeoutMs, work);
+                           {work + "/mysql2_clients.js", "--port",
+                            QString::number(m_server.ports.mysql), "--actor", "node_mysql2"},
+                           {}, kNodeTimeoutMs, work);
         qInfo("mysql2 checks: %lld ms", static_cast<long long>(timer.elapsed()));
         QVERIFY2(r.exitCode != 77, qPrintable("npm ci ran but mysql2 is missing\n" + r.describe()));
         QVERIFY2(
@@ -280,13 +210,13 @@ private slots:
         Run r = runProgram(
             m_sysbench,
             {sourcePath("tests/bench/sysbench/troupe_actors.lua"), "--mysql-host=127.0.0.1",
-             "--mysql-port=" + QString::number(m_ports.mysql), "--mysql-user=root",
+             "--mysql-port=" + QString::number(m_server.ports.mysql), "--mysql-user=root",
              "--mysql-password=rootpass", "--mysql-db=bench",
              "--threads=" + QString::number(kSysbenchThreads), "--time=" + QString::number(seconds),
              "--mode=" + mode, "--actors-per-thread=" + QString::number(kSysbenchActorsPerThread),
              "--seed-rows=" + QString::number(kSysbenchSeedRows), "--actor-prefix=" + prefix,
              "--report-inserts=on", "run"},
-            (seconds + 60) * 1000);
+            {}, (seconds + 60) * 1000);
         qInfo("sysbench --mode=%s --time=%d: %lld ms", qPrintable(mode), seconds,
               static_cast<long long>(timer.elapsed()));
         const QString context =

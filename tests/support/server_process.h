@@ -32,10 +32,13 @@ struct Run {
     }
 };
 
-// Runs a program to completion, killed after `timeoutMs`, optionally feeding stdin.
+// Runs a program to completion in `workDir` (if given), killed after `timeoutMs`, with `input`
+// on its standard input (closed after it).
 inline Run runProgram(const QString& program, const QStringList& args, const QByteArray& input = {},
-                      int timeoutMs = 60000) {
+                      int timeoutMs = 60000, const QString& workDir = {}) {
     QProcess p;
+    if (!workDir.isEmpty())
+        p.setWorkingDirectory(workDir);
     p.start(program, args);
     Run run;
     if (!p.waitForStarted(20000)) {
@@ -47,7 +50,9 @@ inline Run runProgram(const QString& program, const QStringList& args, const QBy
     if (!p.waitForFinished(timeoutMs)) {
         p.kill();
         p.waitForFinished();
-        run.err = "timed out: " + program + " " + args.join(' ') + "\n";
+        run.err = QString("timed out after %1 s: %2 %3\n")
+                      .arg(timeoutMs / 1000)
+                      .arg(program, args.join(' '));
     } else if (p.exitStatus() == QProcess::NormalExit) {
         run.exitCode = p.exitCode();
     }
