@@ -1,0 +1,164 @@
+#include "thrift/server.h"
+
+#include <asio/ssl.hpp>
+#include <thrift/TApplicationException.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/protocol/TProtocolException.h>
+#include <thrift/transport/TTransportException.h>
+
+#include "core/log.h"
+#include "net/tls_context.h"
+#include "thrift/handler.h"
+#include "thrift/transport.h"
+
+namespace troupe::thrift {
+
+namespace {
+
+using apache::thrift::transport::TTransportException;
+
+std::shared_ptr<spdlog::logger> logger() {
+    static auto l = log::get("thrift");
+    return l;
+}
+
+constexpr std::uint8_t kTlsHandshakeRecord = 0x16;
+
+// The connection's socket, or TLS over it; errors become TTransportException so that Thrift's
+// code and ours see one kind of failure.
+template <typename Stream> class AsioByteStream final : public ByteStream {
+public:
+    explicit AsioByteStream(Stream& stream) : m_stream(stream) {}
+
+    std::size_t readSome(std::uint8_t* buffer, std::size_t size) override {
+        asio::error_code ec;
+        const std::size_t n = m_stream.read_some(asio::buffer(buffer, size), ec);
+        if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+            return 0;
+        if (ec)
+            throw TTransportException(TTransportException::NOT_OPEN, ec.message());
+        return n;
+    }
+    void writeAll(const std::uint8_t* data, std::size_t size) override {
+        asio::error_code ec;
+        asio::write(m_stream, asio::buffer(data, size), ec);
+        if (ec)
+            throw TTransportException(TTransportException::NOT_OPEN, ec.message());
+    }
+
+private:
+    Stream& m_stream;
+};
+
+std::string peerOf(const asio::ip::tcp::socket& socket, std::uint64_t id) {
+    asio::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    std::string who = ec ? std::string("?")
+                         : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    return "connection " + std::to_string(id) + " from " + who;
+}
+
+// Runs requests until the client goes away or sends something that is not a Thrift message.
+void runConnection(sql::Database& db, ByteStream& stream, const std::string& peer,
+                   std::size_t maxMessage) {
+    auto transport = std::make_shared<ConnectionTransport>(stream, maxMessage);
+    const auto limit = static_cast<std::int32_t>(std::min<std::size_t>(maxMessage, 0x7fffffff));
+    auto protocol =
+        std::make_shared<apache::thrift::protocol::TBinaryProtocolT<ConnectionTransport>>(
+            transport, limit, limit, /*strictRead=*/true, /*strictWrite=*/true);
+    auto handler = std::make_shared<ActordbHandler>(db, peer);
+    gen::ActordbProcessor processor(handler);
+    try {
+        while (transport->beginMessage()) {
+            if (!processor.process(protocol, protocol, nullptr))
+                break;
+            transport->endMessage();
+        }
+        logger()->debug("{}: closed by the client", peer);
+    } catch (const TTransportException& e) {
+        if (e.getType() == TTransportException::NOT_OPEN)
+            logger()->debug("{}: {}", peer, e.what());
+        else
+            logger()->warn("{}: closing: {}", peer, e.what());
+    } catch (const apache::thrift::protocol::TProtocolException& e) {
+        logger()->warn("{}: closing: not a Thrift binary-protocol message: {}", peer, e.what());
+    } catch (const std::exception& e) {
+        logger()->warn("{}: closing: {}", peer, e.what());
+    }
+}
+
+} // namespace
+
+ThriftServer::ThriftServer(sql::Database& db, ThriftServerOptions options)
+    : m_db(db), m_options(std::move(options)) {}
+
+ThriftServer::~ThriftServer() {
+    stop();
+}
+
+std::uint16_t ThriftServer::port() const {
+    return m_listener ? m_listener->port() : 0;
+}
+
+std::size_t ThriftServer::connections() const {
+    return m_listener ? m_listener->connections() : 0;
+}
+
+Status ThriftServer::start() {
+    if (!m_options.tlsCertFile.empty() || !m_options.tlsKeyFile.empty()) {
+        auto tls = net::makeServerTlsContext(m_options.tlsCertFile, m_options.tlsKeyFile);
+        if (!tls)
+            return tls.status();
+        m_tls = std::move(*tls);
+    }
+    m_listener = std::make_unique<net::ConnectionListener>(
+        "Thrift", [this](asio::ip::tcp::socket& socket, std::uint64_t id, bool refused) {
+            serve(socket, id, refused);
+        });
+    return m_listener->start(m_options.address, m_options.port, m_options.maxConnections);
+}
+
+void ThriftServer::stop() {
+    if (!m_listener)
+        return;
+    m_listener->stop();
+    m_listener.reset();
+    logger()->info("Thrift listener stopped");
+}
+
+void ThriftServer::serve(asio::ip::tcp::socket& socket, std::uint64_t id, bool refused) {
+    const std::string peer = peerOf(socket, id);
+    if (refused) {
+        logger()->warn("{}: refused: {} connections already open", peer, m_options.maxConnections);
+        return;
+    }
+    // The first byte says whether the client starts TLS; it stays in the socket for the
+    // handshake or the Thrift transport to read.
+    std::uint8_t first = 0;
+    asio::error_code ec;
+    const std::size_t n =
+        socket.receive(asio::buffer(&first, 1), asio::socket_base::message_peek, ec);
+    if (ec || n == 0)
+        return;
+    if (first != kTlsHandshakeRecord) {
+        AsioByteStream<asio::ip::tcp::socket> plain(socket);
+        runConnection(m_db, plain, peer, m_options.maxMessage);
+        return;
+    }
+    if (!m_tls) {
+        logger()->warn("{}: closing: the client starts TLS but no tls.cert_file is configured",
+                       peer);
+        return;
+    }
+    asio::ssl::stream<asio::ip::tcp::socket&> tls(socket, *m_tls);
+    tls.handshake(asio::ssl::stream_base::server, ec);
+    if (ec) {
+        logger()->warn("{}: closing: TLS handshake failed: {}", peer, ec.message());
+        return;
+    }
+    AsioByteStream<asio::ssl::stream<asio::ip::tcp::socket&>> secure(tls);
+    runConnection(m_db, secure, peer + " (TLS)", m_options.maxMessage);
+    tls.shutdown(ec);
+}
+
+} // namespace troupe::thrift
