@@ -10,6 +10,7 @@ state=$root/var/quickstart
 pidfile=$state/troupe-server.pid
 http_port=${TROUPE_HTTP_PORT:-33380}
 mysql_port=${TROUPE_MYSQL_PORT:-33307}
+thrift_port=${TROUPE_THRIFT_PORT:-33306}
 
 stop_server() {
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
@@ -46,7 +47,8 @@ fi
 server=$root/build/release/daemon/app/troupe-server
 # --init loads the demo schema and the root user on the first start only.
 nohup "$server" --data-dir "$state/data" --listen 127.0.0.1 --http-port "$http_port" \
-    --mysql-port "$mysql_port" --tls-cert "$state/tls/cert.pem" --tls-key "$state/tls/key.pem" \
+    --mysql-port "$mysql_port" --thrift-port "$thrift_port" \
+    --tls-cert "$state/tls/cert.pem" --tls-key "$state/tls/key.pem" \
     --init "$root/resources/init.sql" \
     --log-file "$state/troupe.log" </dev/null >"$state/stdout.log" 2>&1 &
 echo $! >"$pidfile"
@@ -75,12 +77,14 @@ TroupeDB is running (pid $(cat "$pidfile")), data in $state/data, log in $state/
                   SELECT * FROM tab;
             over TLS: add --ssl (self-signed certificate in $state/tls/cert.pem;
                   --ssl-ca=$state/tls/cert.pem --ssl-verify-server-cert checks it)
+  Thrift:   ActorDB's API (1.4.0) on 127.0.0.1:$thrift_port, framed or unframed, TLS optional;
+            clients and examples: resources/docs/thrift.md
   Health:   curl http://127.0.0.1:$http_port/health
   Metrics:  curl http://127.0.0.1:$http_port/metrics
   Stop:     ./quickstart.sh stop
 
 The node was initialised from resources/init.sql: user root (password rootpass) and the demo
 actor types type1, thread, user and counters (KV); the SQL dialect is described in
-resources/docs/sql.md. The Thrift API (33306), the troupe shell and the desktop console are not
-in this build yet; when they land, quickstart prints their connect commands here.
+resources/docs/sql.md. The troupe shell and the desktop console are not in this build yet; when
+they land, quickstart prints their connect commands here.
 MSG

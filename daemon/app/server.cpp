@@ -16,6 +16,7 @@
 #include "http/status_endpoints.h"
 #include "mysql/server.h"
 #include "sql/database.h"
+#include "thrift/server.h"
 
 namespace troupe::app {
 
@@ -45,6 +46,7 @@ struct Server::Parts {
     std::unique_ptr<http::HttpServer> http;
     std::unique_ptr<sql::Database> database;
     std::unique_ptr<mysql::MysqlServer> mysql;
+    std::unique_ptr<thrift::ThriftServer> thrift;
     std::optional<asio::steady_timer> watchdog;
     std::chrono::microseconds watchdogPeriod{0};
 
@@ -160,7 +162,16 @@ Status Server::start(Parts& parts) {
     mysqlOptions.tlsCertFile = c.tlsCertFile.string();
     mysqlOptions.tlsKeyFile = c.tlsKeyFile.string();
     parts.mysql = std::make_unique<mysql::MysqlServer>(*parts.database, mysqlOptions);
-    return parts.mysql->start();
+    TROUPE_RETURN_IF_ERROR(parts.mysql->start());
+
+    thrift::ThriftServerOptions thriftOptions;
+    thriftOptions.address = c.listenAddress;
+    thriftOptions.port = c.thriftPort;
+    thriftOptions.maxMessage = static_cast<std::size_t>(c.maxRequestSize) + 1024;
+    thriftOptions.tlsCertFile = c.tlsCertFile.string();
+    thriftOptions.tlsKeyFile = c.tlsKeyFile.string();
+    parts.thrift = std::make_unique<thrift::ThriftServer>(*parts.database, thriftOptions);
+    return parts.thrift->start();
 }
 
 Status Server::runInitScript(sql::Database& database) {
@@ -193,9 +204,10 @@ void Server::announceReady(Parts& parts) {
     notify("STATUS=serving");
     std::string line = "listening on http://" + hostPort(c.listenAddress, parts.http->port()) +
                        " (/health /ready /metrics) and mysql://" +
-                       hostPort(c.listenAddress, parts.mysql->port()) + "; Thrift " +
-                       std::to_string(c.thriftPort) + " and node " + std::to_string(c.nodePort) +
-                       " are not served by this build yet";
+                       hostPort(c.listenAddress, parts.mysql->port()) + " and thrift://" +
+                       hostPort(c.listenAddress, parts.thrift->port()) +
+                       (parts.thrift->tls() ? " (TLS optional)" : "") + "; node port " +
+                       std::to_string(c.nodePort) + " is not served by this build yet";
     logger()->info("{}", line);
     // The listen line must reach the console even when the log does not show it.
     if (!c.logFile.empty() || spdlog::level::from_str(c.logLevel) > spdlog::level::info)
@@ -230,6 +242,10 @@ void Server::shutdown(Parts& parts) {
     auto started = std::chrono::steady_clock::now();
     if (parts.http)
         parts.http->stopAndWait(); // no new requests; in-flight ones answered
+    if (parts.thrift) {
+        parts.thrift->stop(); // connections closed after their call in progress
+        parts.thrift.reset();
+    }
     if (parts.mysql) {
         parts.mysql->stop(); // connections closed after their query in progress
         parts.mysql.reset();
