@@ -477,6 +477,40 @@ private slots:
         QVERIFY2(error.empty(), error.c_str());
     }
 
+    // The Python example of resources/docs/thrift.md, run as written against a node initialised
+    // like quickstart's (resources/init.sql), with only its port and code directory replaced.
+    void docPythonExample() {
+        Run probe = runProgram("/usr/bin/python3", {"-c", "import thrift"});
+        if (probe.exitCode != 0)
+            QSKIP("python3-thrift is missing: install Debian package python3-thrift");
+        QFile doc(TROUPE_SOURCE_DIR "/resources/docs/thrift.md");
+        QVERIFY(doc.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(doc.readAll());
+        const qsizetype start = text.indexOf("```python\n");
+        QVERIFY(start >= 0);
+        const qsizetype end = text.indexOf("```", start + 10);
+        QString code = text.mid(start + 10, end - start - 10);
+        const QString gen = m_tmp.path() + "/gen-py-doc";
+        QDir().mkpath(gen);
+        Run made =
+            runProgram(TROUPE_THRIFT_COMPILER,
+                       {"--gen", "py", "-out", gen, TROUPE_SOURCE_DIR "/shared/idl/troupe.thrift"});
+        QVERIFY2(made.exitCode == 0, qPrintable(made.describe()));
+        const QString dir = m_tmp.path() + "/doc";
+        QDir().mkpath(dir);
+        ServerProcess quick;
+        std::string error = quick.start(dir, {"--init", TROUPE_SOURCE_DIR "/resources/init.sql"});
+        QVERIFY2(error.empty(), error.c_str());
+        QVERIFY(code.contains("\"gen\"") && code.contains("33306"));
+        code.replace("\"gen\"", "\"" + gen + "\"");
+        code.replace("33306", QString::number(quick.ports.thrift));
+        Run run = runProgram("/usr/bin/python3", {"-c", code});
+        error = quick.stop();
+        QVERIFY2(run.exitCode == 0, qPrintable(run.describe()));
+        QVERIFY2(run.out.startsWith("hello\n{'music': 1}"), qPrintable(run.describe()));
+        QVERIFY2(error.empty(), error.c_str());
+    }
+
     // The server's log names the listener.
     void listenLine() {
         const std::string log = m_a.log();
