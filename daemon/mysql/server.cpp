@@ -131,6 +131,15 @@ private:
         std::vector<ParamType> types;      // bound by the last execute that sent them
         std::vector<std::string> longData; // COM_STMT_SEND_LONG_DATA chunks, per parameter
         std::vector<bool> hasLongData;
+        std::size_t longDataBytes = 0; // over all parameters, at most maxPacket
+        bool longDataTooLarge = false; // then dropped, and the next execute fails
+        void clearLongData() {
+            for (std::string& d : longData)
+                std::string().swap(d);
+            hasLongData.assign(params, false);
+            longDataBytes = 0;
+            longDataTooLarge = false;
+        }
     };
     std::map<std::uint32_t, StmtState> m_stmts;
 
@@ -339,13 +348,26 @@ bool MysqlServer::Connection::stmtExecute(std::string_view payload) {
     }
     if (execute->newParamsBound)
         state.types = execute->types;
-    for (std::size_t i = 0; i < state.params; ++i) {
-        if (state.hasLongData[i]) {
-            execute->params[i] = sql::Value{std::move(state.longData[i])};
-            state.longData[i].clear();
-            state.hasLongData[i] = false;
-        }
+    if (state.longDataTooLarge) {
+        state.clearLongData();
+        return sendError(kErrPacketTooLarge,
+                         "Parameter of prepared statement which is set through "
+                         "mysql_send_long_data() is longer than max_allowed_packet (" +
+                             std::to_string(m_server.m_options.maxPacket) + " bytes)");
     }
+    for (std::size_t i = 0; i < state.params; ++i) {
+        if (!state.hasLongData[i])
+            continue;
+        // Long data for a BLOB parameter is a BLOB; for any other type it is text.
+        const std::uint8_t type = i < state.types.size() ? state.types[i].type : 0;
+        const bool blob =
+            type >= std::uint8_t(ColumnType::TinyBlob) && type <= std::uint8_t(ColumnType::Blob);
+        if (blob)
+            execute->params[i] = sql::Blob{std::move(state.longData[i])};
+        else
+            execute->params[i] = sql::Value{std::move(state.longData[i])};
+    }
+    state.clearLongData();
     Response r = m_session->execute(*id, std::move(execute->params));
     if (r.kind == Response::Kind::Rows)
         return sendRows(r.result.columns, r.result.rows, r.result.spilled.get(), true);
@@ -362,8 +384,21 @@ bool MysqlServer::Connection::stmtLongData(std::string_view body) {
     auto found = m_stmts.find(id);
     if (found == m_stmts.end() || param >= found->second.params)
         return true;
-    found->second.longData[param].append(body.substr(6));
-    found->second.hasLongData[param] = true;
+    StmtState& state = found->second;
+    const std::string_view chunk = body.substr(6);
+    state.hasLongData[param] = true;
+    if (state.longDataTooLarge)
+        return true;
+    if (state.longDataBytes + chunk.size() > m_server.m_options.maxPacket) {
+        logger()->info("connection {} from {}: long data of statement {} over {} bytes, dropped",
+                       m_id, m_peer, id, m_server.m_options.maxPacket);
+        state.longDataTooLarge = true;
+        for (std::string& d : state.longData)
+            std::string().swap(d);
+        return true;
+    }
+    state.longData[param].append(chunk);
+    state.longDataBytes += chunk.size();
     return true;
 }
 
@@ -615,9 +650,7 @@ bool MysqlServer::Connection::command(const std::string& payload) {
         if (body.size() >= 4) {
             const std::uint32_t id = statementId(body);
             if (auto found = m_stmts.find(id); found != m_stmts.end()) {
-                for (std::string& d : found->second.longData)
-                    d.clear();
-                found->second.hasLongData.assign(found->second.params, false);
+                found->second.clearLongData();
                 return send(buildOk(OkPacket{}));
             }
             return sendError(kErrUnknownStatement,
