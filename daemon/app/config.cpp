@@ -353,6 +353,21 @@ const std::vector<OptionSpec>& optionSpecs() {
          [](const RawValue& v, Config& c) {
              return readSize(v, 0, kGiB * 64, c.mysqlResultMemory);
          }},
+        {"thrift", "max_connections", "--thrift-max-connections", "N",
+         "Thrift connections served at once; more are closed at once (1000)",
+         [](const RawValue& v, Config& c) {
+             std::int64_t n = 0;
+             if (std::string e = readInteger(v, 1, 100'000, n); !e.empty())
+                 return e;
+             c.thriftMaxConnections = static_cast<std::size_t>(n);
+             return std::string();
+         }},
+        {"thrift", "idle_timeout", "--thrift-idle-timeout", "DURATION",
+         "close Thrift connections idle this long, 0 = never (0)",
+         [](const RawValue& v, Config& c) {
+             return readDuration(v, std::chrono::milliseconds(0), std::chrono::hours(24 * 365),
+                                 c.thriftIdleTimeout);
+         }},
         {"tls", "cert_file", "--tls-cert", "FILE",
          "PEM certificate (chain) for TLS on the MySQL and Thrift ports; empty: no TLS",
          [](const RawValue& v, Config& c) { return readPath(v, c.tlsCertFile); }},
@@ -648,6 +663,9 @@ std::string renderConfig(const Config& c) {
         << "\n"
         << "auth_plugin = " << escapeToml(c.mysqlAuthPlugin) << "\n"
         << "result_memory = " << escapeToml(formatSize(c.mysqlResultMemory)) << "\n\n";
+    out << "[thrift]\n"
+        << "max_connections = " << c.thriftMaxConnections << "\n"
+        << "idle_timeout = " << escapeToml(formatDuration(c.thriftIdleTimeout)) << "\n\n";
     out << "[tls]\n"
         << "cert_file = " << escapeToml(c.tlsCertFile.string()) << "\n"
         << "key_file = " << escapeToml(c.tlsKeyFile.string()) << "\n\n";

@@ -50,6 +50,9 @@ struct Config {
     std::string mysqlAuthPlugin = "mysql_native_password"; // offered in the handshake
     std::uint64_t mysqlResultMemory = 8ull << 20; // bytes of rows per result; 0 = unlimited
 
+    std::size_t thriftMaxConnections = 1000;
+    std::chrono::milliseconds thriftIdleTimeout{0}; // 0 = never (ActorDB's default)
+
     std::filesystem::path tlsCertFile; // PEM; empty (with tlsKeyFile) = no TLS
     std::filesystem::path tlsKeyFile;
 

@@ -170,6 +170,8 @@ Status Server::start(Parts& parts) {
     thriftOptions.maxMessage = static_cast<std::size_t>(c.maxRequestSize) + 1024;
     thriftOptions.tlsCertFile = c.tlsCertFile.string();
     thriftOptions.tlsKeyFile = c.tlsKeyFile.string();
+    thriftOptions.maxConnections = c.thriftMaxConnections;
+    thriftOptions.idleTimeout = c.thriftIdleTimeout;
     parts.thrift = std::make_unique<thrift::ThriftServer>(*parts.database, thriftOptions);
     return parts.thrift->start();
 }

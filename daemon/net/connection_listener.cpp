@@ -1,17 +1,38 @@
 #include "net/connection_listener.h"
 
+#include <algorithm>
+
 namespace troupe::net {
 
-// One accepted connection, shared by its thread (which owns the socket's use) and stop(), which
-// only shuts it down.
-struct ConnectionListener::Open {
-    explicit Open(asio::ip::tcp::socket s) : socket(std::move(s)) {}
-    void shutdown() {
-        asio::error_code ec;
-        socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    }
-    asio::ip::tcp::socket socket;
-};
+namespace {
+
+std::int64_t ticks(std::chrono::steady_clock::time_point t) {
+    return std::int64_t(t.time_since_epoch().count());
+}
+
+} // namespace
+
+ConnectionListener::Connection::Connection(asio::ip::tcp::socket s, std::uint64_t id)
+    : m_socket(std::move(s)), m_id(id) {}
+
+void ConnectionListener::Connection::expectWithin(std::chrono::milliseconds limit) {
+    m_deadline = limit.count() > 0 ? ticks(std::chrono::steady_clock::now() + limit) : 0;
+}
+
+// From stop() or the accept thread; the connection's thread keeps using the socket, whose
+// reads then end.
+void ConnectionListener::Connection::shutdown() {
+    asio::error_code ec;
+    m_socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+}
+
+void ConnectionListener::Connection::shutdownIfLate(std::int64_t now) {
+    const std::int64_t deadline = m_deadline.load();
+    if (deadline == 0 || now < deadline || m_timedOut.exchange(true))
+        return;
+    asio::error_code ec;
+    m_socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+}
 
 ConnectionListener::ConnectionListener(std::string what, Handler handler)
     : m_what(std::move(what)), m_handler(std::move(handler)) {}
@@ -21,8 +42,9 @@ ConnectionListener::~ConnectionListener() {
 }
 
 Status ConnectionListener::start(const std::string& address, std::uint16_t port,
-                                 std::size_t maxConnections) {
+                                 std::size_t maxConnections, std::chrono::milliseconds tick) {
     m_maxConnections = maxConnections;
+    m_tick = std::max(tick, std::chrono::milliseconds(10));
     asio::error_code ec;
     const asio::ip::address ip = asio::ip::make_address(address, ec);
     if (ec)
@@ -42,6 +64,7 @@ Status ConnectionListener::start(const std::string& address, std::uint16_t port,
                       "cannot listen for " + m_what + " on " + where + ": " + ec.message());
     m_port = m_acceptor.local_endpoint().port();
     acceptNext();
+    checkDeadlines();
     m_started = true;
     m_thread = std::thread([this] { m_io.run(); });
     return Status::ok();
@@ -58,19 +81,35 @@ void ConnectionListener::acceptNext() {
     });
 }
 
+void ConnectionListener::checkDeadlines() {
+    if (m_stopping)
+        return;
+    {
+        const std::int64_t now = ticks(std::chrono::steady_clock::now());
+        std::lock_guard lock(m_mutex);
+        for (auto& weak : m_open)
+            if (auto c = weak.lock())
+                c->shutdownIfLate(now);
+    }
+    m_timer.expires_after(m_tick);
+    m_timer.async_wait([this](const asio::error_code& error) {
+        if (!error)
+            checkDeadlines();
+    });
+}
+
 void ConnectionListener::serve(asio::ip::tcp::socket socket) {
-    auto open = std::make_shared<Open>(std::move(socket));
+    auto open = std::make_shared<Connection>(std::move(socket), ++m_nextId);
     bool refused = false;
     {
         std::lock_guard lock(m_mutex);
         refused = m_active.load() >= m_maxConnections;
         ++m_active;
-        m_open.remove_if([](const std::weak_ptr<Open>& w) { return w.expired(); });
+        m_open.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
         m_open.push_back(open);
     }
-    const std::uint64_t id = ++m_nextId;
-    std::thread([this, open, id, refused]() mutable {
-        m_handler(open->socket, id, refused);
+    std::thread([this, open, refused]() mutable {
+        m_handler(*open, refused);
         open->shutdown();
         open.reset(); // the socket closes before the count drops: stop() may return then
         std::lock_guard lock(m_mutex);
@@ -85,6 +124,7 @@ void ConnectionListener::stop() {
     asio::post(m_io, [this] {
         asio::error_code ec;
         m_acceptor.close(ec);
+        m_timer.cancel();
     });
     if (m_thread.joinable())
         m_thread.join();

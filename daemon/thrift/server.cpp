@@ -1,5 +1,7 @@
 #include "thrift/server.h"
 
+#include <algorithm>
+
 #include <asio/ssl.hpp>
 #include <thrift/TApplicationException.h>
 #include <thrift/protocol/TBinaryProtocol.h>
@@ -58,35 +60,6 @@ std::string peerOf(const asio::ip::tcp::socket& socket, std::uint64_t id) {
     return "connection " + std::to_string(id) + " from " + who;
 }
 
-// Runs requests until the client goes away or sends something that is not a Thrift message.
-void runConnection(sql::Database& db, ByteStream& stream, const std::string& peer,
-                   std::size_t maxMessage) {
-    auto transport = std::make_shared<ConnectionTransport>(stream, maxMessage);
-    const auto limit = static_cast<std::int32_t>(std::min<std::size_t>(maxMessage, 0x7fffffff));
-    auto protocol =
-        std::make_shared<apache::thrift::protocol::TBinaryProtocolT<ConnectionTransport>>(
-            transport, limit, limit, /*strictRead=*/true, /*strictWrite=*/true);
-    auto handler = std::make_shared<ActordbHandler>(db, peer);
-    gen::ActordbProcessor processor(handler);
-    try {
-        while (transport->beginMessage()) {
-            if (!processor.process(protocol, protocol, nullptr))
-                break;
-            transport->endMessage();
-        }
-        logger()->debug("{}: closed by the client", peer);
-    } catch (const TTransportException& e) {
-        if (e.getType() == TTransportException::NOT_OPEN)
-            logger()->debug("{}: {}", peer, e.what());
-        else
-            logger()->warn("{}: closing: {}", peer, e.what());
-    } catch (const apache::thrift::protocol::TProtocolException& e) {
-        logger()->warn("{}: closing: not a Thrift binary-protocol message: {}", peer, e.what());
-    } catch (const std::exception& e) {
-        logger()->warn("{}: closing: {}", peer, e.what());
-    }
-}
-
 } // namespace
 
 ThriftServer::ThriftServer(sql::Database& db, ThriftServerOptions options)
@@ -112,10 +85,14 @@ Status ThriftServer::start() {
         m_tls = std::move(*tls);
     }
     m_listener = std::make_unique<net::ConnectionListener>(
-        "Thrift", [this](asio::ip::tcp::socket& socket, std::uint64_t id, bool refused) {
-            serve(socket, id, refused);
+        "Thrift", [this](net::ConnectionListener::Connection& connection, bool refused) {
+            serve(connection, refused);
         });
-    return m_listener->start(m_options.address, m_options.port, m_options.maxConnections);
+    auto tick = std::chrono::milliseconds(1000);
+    for (auto limit : {m_options.idleTimeout, m_options.connectTimeout})
+        if (limit.count() > 0)
+            tick = std::clamp(limit / 4, std::chrono::milliseconds(20), tick);
+    return m_listener->start(m_options.address, m_options.port, m_options.maxConnections, tick);
 }
 
 void ThriftServer::stop() {
@@ -126,23 +103,71 @@ void ThriftServer::stop() {
     logger()->info("Thrift listener stopped");
 }
 
-void ThriftServer::serve(asio::ip::tcp::socket& socket, std::uint64_t id, bool refused) {
-    const std::string peer = peerOf(socket, id);
+// Runs requests until the client goes away, stays idle too long or sends something that is not
+// a Thrift message.
+void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStream& stream,
+                       const std::string& peer) {
+    auto transport = std::make_shared<ConnectionTransport>(stream, m_options.maxMessage);
+    const auto limit =
+        static_cast<std::int32_t>(std::min<std::size_t>(m_options.maxMessage, 0x7fffffff));
+    auto protocol =
+        std::make_shared<apache::thrift::protocol::TBinaryProtocolT<ConnectionTransport>>(
+            transport, limit, limit, /*strictRead=*/true, /*strictWrite=*/true);
+    auto handler = std::make_shared<ActordbHandler>(m_db, peer);
+    gen::ActordbProcessor processor(handler);
+    try {
+        for (bool first = true;; first = false) {
+            if (!first)
+                connection.expectWithin(m_options.idleTimeout);
+            if (!transport->beginMessage())
+                break;
+            connection.expectWithin(std::chrono::milliseconds(0)); // a call may take its time
+            if (!processor.process(protocol, protocol, nullptr))
+                break;
+            transport->endMessage();
+        }
+        if (connection.timedOut())
+            logger()->info("{}: closed after {} ms without a call", peer,
+                           m_options.idleTimeout.count());
+        else
+            logger()->debug("{}: closed by the client", peer);
+    } catch (const TTransportException& e) {
+        if (connection.timedOut())
+            logger()->info("{}: closed: no complete call in time", peer);
+        else if (e.getType() == TTransportException::NOT_OPEN)
+            logger()->debug("{}: {}", peer, e.what());
+        else
+            logger()->warn("{}: closing: {}", peer, e.what());
+    } catch (const apache::thrift::protocol::TProtocolException& e) {
+        logger()->warn("{}: closing: not a Thrift binary-protocol message: {}", peer, e.what());
+    } catch (const std::exception& e) {
+        logger()->warn("{}: closing: {}", peer, e.what());
+    }
+}
+
+void ThriftServer::serve(net::ConnectionListener::Connection& connection, bool refused) {
+    asio::ip::tcp::socket& socket = connection.socket();
+    const std::string peer = peerOf(socket, connection.id());
     if (refused) {
         logger()->warn("{}: refused: {} connections already open", peer, m_options.maxConnections);
         return;
     }
     // The first byte says whether the client starts TLS; it stays in the socket for the
     // handshake or the Thrift transport to read.
+    connection.expectWithin(m_options.connectTimeout); // until the first call arrives
     std::uint8_t first = 0;
     asio::error_code ec;
     const std::size_t n =
         socket.receive(asio::buffer(&first, 1), asio::socket_base::message_peek, ec);
-    if (ec || n == 0)
+    if (ec || n == 0) {
+        if (connection.timedOut())
+            logger()->info("{}: closed: nothing sent within {} ms", peer,
+                           m_options.connectTimeout.count());
         return;
+    }
     if (first != kTlsHandshakeRecord) {
         AsioByteStream<asio::ip::tcp::socket> plain(socket);
-        runConnection(m_db, plain, peer, m_options.maxMessage);
+        run(connection, plain, peer);
         return;
     }
     if (!m_tls) {
@@ -153,11 +178,12 @@ void ThriftServer::serve(asio::ip::tcp::socket& socket, std::uint64_t id, bool r
     asio::ssl::stream<asio::ip::tcp::socket&> tls(socket, *m_tls);
     tls.handshake(asio::ssl::stream_base::server, ec);
     if (ec) {
-        logger()->warn("{}: closing: TLS handshake failed: {}", peer, ec.message());
+        logger()->warn("{}: closing: TLS handshake failed: {}", peer,
+                       connection.timedOut() ? std::string("timed out") : ec.message());
         return;
     }
     AsioByteStream<asio::ssl::stream<asio::ip::tcp::socket&>> secure(tls);
-    runConnection(m_db, secure, peer + " (TLS)", m_options.maxMessage);
+    run(connection, secure, peer + " (TLS)");
     tls.shutdown(ec);
 }
 

@@ -11,10 +11,12 @@
 // login state) and a Thrift processor. Bad input (not a Thrift client, an oversized frame, a
 // truncated or malformed message) closes that connection with a log line naming the peer; an
 // unknown method gets a TApplicationException and the connection lives on. The server keeps
-// serving either way.
+// serving either way. A connection that sends nothing (or no TLS handshake) within the connect
+// timeout is closed, and so is one idle past the idle timeout, when there is one.
 //
 // Threads: start()/stop() from the owner's thread; the listener's threads otherwise.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,6 +33,8 @@ class context;
 
 namespace troupe::thrift {
 
+class ByteStream;
+
 struct ThriftServerOptions {
     std::string address = "127.0.0.1";
     std::uint16_t port = 33306;         // 0: any free port (tests)
@@ -38,6 +42,10 @@ struct ThriftServerOptions {
     std::size_t maxMessage = 16u << 20; // the largest request message (frame) accepted
     std::string tlsCertFile;            // PEM; with tlsKeyFile, clients may connect with TLS
     std::string tlsKeyFile;
+    // A connection must send its first byte, and finish the TLS handshake, within this time.
+    std::chrono::milliseconds connectTimeout{std::chrono::seconds(10)};
+    // A connection waiting this long for its next call is closed; 0: never (ActorDB's default).
+    std::chrono::milliseconds idleTimeout{0};
 };
 
 class ThriftServer {
@@ -58,7 +66,9 @@ public:
     std::size_t connections() const;
 
 private:
-    void serve(asio::ip::tcp::socket& socket, std::uint64_t id, bool refused);
+    void serve(net::ConnectionListener::Connection& connection, bool refused);
+    void run(net::ConnectionListener::Connection& connection, ByteStream& stream,
+             const std::string& peer);
 
     sql::Database& m_db;
     ThriftServerOptions m_options;

@@ -511,6 +511,60 @@ private slots:
         QVERIFY2(error.empty(), error.c_str());
     }
 
+    // SIGTERM with clients connected (idle, logged in, mid-TLS, and a half-sent frame): the
+    // server closes them and exits cleanly.
+    void stopsWithClientsConnected() {
+        const QString dir = m_tmp.path() + "/stop";
+        QDir().mkpath(dir);
+        ServerProcess server;
+        std::string error = server.start(
+            dir, {"--init", m_tmp.path() + "/init.sql", "--tls-cert", m_cert, "--tls-key", m_key});
+        QVERIFY2(error.empty(), error.c_str());
+        Client plain, secure;
+        QVERIFY(plain.connect(options(server, true, false)).isOk());
+        QVERIFY(plain.login("root", "rootpass").isOk());
+        QVERIFY(secure.connect(options(server, false, true)).isOk());
+        QVERIFY(secure.loginScrambled("root", "rootpass").isOk());
+        RawSocket idle(server.ports.thrift);
+        RawSocket half(server.ports.thrift);
+        QVERIFY(idle.ok() && half.ok());
+        half.send(be32(64) + "\x80\x01");
+        error = server.stop();
+        QVERIFY2(error.empty(), error.c_str());
+        QCOMPARE(plain.protocolVersion().status().code(), ErrorCode::IoError);
+        QVERIFY(!plain.connected());
+    }
+
+    // thrift.idle_timeout closes a connection that makes no call; one that never sends a byte
+    // is closed after the connect timeout (10 s) even without an idle timeout.
+    void idleAndSilentConnectionsClose() {
+        const QString dir = m_tmp.path() + "/idle";
+        QDir().mkpath(dir);
+        ServerProcess server;
+        std::string error = server.start(
+            dir, {"--init", m_tmp.path() + "/init.sql", "--thrift-idle-timeout", "1500ms"});
+        QVERIFY2(error.empty(), error.c_str());
+        RawSocket silent(server.ports.thrift);
+        QVERIFY(silent.ok());
+        Client c;
+        QVERIFY(c.connect(options(server, true, false)).isOk());
+        QVERIFY(c.login("root", "rootpass").isOk());
+        QVERIFY(c.execSingle("i", "notes", "SELECT 1", {"create"}).isOk());
+        QElapsedTimer timer;
+        timer.start();
+        bool closed = false;
+        silent.readUntilClosed(15000, closed);
+        QVERIFY2(closed, "a connection that sends nothing must be closed");
+        QVERIFY2(timer.elapsed() >= 5000, "closed before the connect timeout");
+        // Long past the idle timeout: the client's next call finds the connection closed.
+        QCOMPARE(c.protocolVersion().status().code(), ErrorCode::IoError);
+        error = server.stop();
+        QVERIFY2(error.empty(), error.c_str());
+        const std::string log = server.log();
+        QVERIFY2(log.find("without a call") != std::string::npos, log.c_str());
+        QVERIFY2(log.find("nothing sent within") != std::string::npos, log.c_str());
+    }
+
     // The server's log names the listener.
     void listenLine() {
         const std::string log = m_a.log();
