@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Windows smoke test: runs the cross-built troupe-server.exe under Wine on a fresh data directory
 # with free loopback ports, and checks with the Linux curl that /health and /ready answer 200
-# over 127.0.0.1 -- a Linux client talking to the Windows daemon; checks that a second server on
+# over 127.0.0.1 -- a Linux client talking to the Windows daemon -- and that the Thrift port
+# answers protocolVersion() (raw bytes from python3); checks that a second server on
 # the same data directory is refused (the Win32 file lock); then stops the server with Ctrl+C (as
 # Wine delivers SIGINT to a console program), expecting a clean exit 0, and cleans up.
 #
@@ -150,6 +151,25 @@ say "/ready: 200 ($(head -c 200 "$work/ready.body" | tr -d '\r\n'))"
 curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$http_port/metrics" ||
     die "/metrics did not answer 200"
 say "/metrics: 200"
+
+# --- the Thrift port: ActorDB's protocolVersion() as raw framed binary-protocol bytes ----------
+thrift_answer=$(timeout 30 python3 - "$thrift_port" <<'PY' || true
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+name = b"protocolVersion"
+msg = b"\x80\x01\x00\x01" + struct.pack(">I", len(name)) + name + struct.pack(">I", 1) + b"\x00"
+s.sendall(struct.pack(">I", len(msg)) + msg)
+data = b""
+while len(data) < 4 or len(data) < 4 + struct.unpack(">I", data[:4])[0]:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print("1.4.0" if b"1.4.0" in data else "unexpected answer %r" % data)
+PY
+)
+[ "$thrift_answer" = 1.4.0 ] || die "Thrift protocolVersion() on port $thrift_port: ${thrift_answer:-no answer}"
+say "Thrift: protocolVersion() answered 1.4.0 on a framed connection"
 
 # --- a second server on the same data directory must refuse (Win32 file lock) ------------------
 second_port=$(free_port)
