@@ -5,7 +5,8 @@
 #   installers/dev/install-deps.sh [--windows] [--bench]
 #
 # --windows  also the mingw-w64 cross compiler and Wine (for the Windows build and its smoke test)
-# --bench    also what the benchmarks need
+# --bench    also what the benchmarks need (tests/bench/run.sh: MariaDB to compare with and
+#            sysbench to drive it and TroupeDB)
 set -euo pipefail
 
 packages=(
@@ -27,7 +28,7 @@ for arg in "$@"; do
         packages+=(g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools
             binutils-mingw-w64-x86-64 wine tcl dpkg-dev xz-utils perl make)
         ;;
-    --bench) packages+=(time) ;;
+    --bench) packages+=(time sysbench mariadb-server) ;;
     *)
         echo "install-deps.sh: unknown option '$arg'" >&2
         exit 2
