@@ -32,7 +32,7 @@ fi
 installers/dev/install-deps.sh
 echo "Building (release preset)..."
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" --target troupe-server
+cmake --build --preset release -j "$(nproc 2>/dev/null || echo 2)" --target troupe-server troupe
 
 stop_server
 mkdir -p "$state"
@@ -77,6 +77,10 @@ TroupeDB is running (pid $(cat "$pidfile")), data in $state/data, log in $state/
                   SELECT * FROM tab;
             over TLS: add --ssl (self-signed certificate in $state/tls/cert.pem;
                   --ssl-ca=$state/tls/cert.pem --ssl-verify-server-cert checks it)
+  Shell:    build/release/shell/troupe -prootpass 127.0.0.1:$thrift_port
+            then: actor type1(music) create
+                  insert into tab (txt) values ('hello')
+                  commit        (or -q "..." and --print csv|json for scripts)
   Thrift:   ActorDB's API (1.4.0) on 127.0.0.1:$thrift_port, framed or unframed, TLS optional;
             clients and examples: resources/docs/thrift.md
   Health:   curl http://127.0.0.1:$http_port/health
@@ -85,6 +89,6 @@ TroupeDB is running (pid $(cat "$pidfile")), data in $state/data, log in $state/
 
 The node was initialised from resources/init.sql: user root (password rootpass) and the demo
 actor types type1, thread, user and counters (KV); the SQL dialect is described in
-resources/docs/sql.md. The troupe shell and the desktop console are not in this build yet; when
-they land, quickstart prints their connect commands here.
+resources/docs/sql.md; the shell in resources/docs/shell.md. The desktop console is not in this
+build yet; when it lands, quickstart prints how to start it here.
 MSG
