@@ -19,6 +19,7 @@
 
 #include "client/client.h"
 #include "format.h"
+#include "line_input.h"
 #include "script.h"
 #include "terminal.h"
 
@@ -123,25 +124,26 @@ public:
     // Lines from a terminal: errors are printed and the session goes on.
     void interactive(Mode mode, bool autocommit) {
         ScriptReader reader(mode);
-        std::cerr << "troupe shell; `h` for help, `q` to quit." << std::endl;
+        LineInput input;
+        std::cout << "troupe shell; `h` for help, `q` to quit." << std::endl;
         for (;;) {
-            std::cerr << "troupe(" << modeName(reader.mode()) << ")"
-                      << (reader.buffering() ? "*" : "") << "> " << std::flush;
-            std::string line;
-            if (!std::getline(std::cin, line))
+            const std::string prompt = "troupe(" + std::string(modeName(reader.mode())) + ")" +
+                                       (reader.buffering() ? "*" : "") + "> ";
+            std::optional<std::string> line = input.read(prompt);
+            if (!line)
                 break;
-            const std::string cmd = line.substr(0, line.find_last_not_of(" \t\r;") + 1);
+            const std::string cmd = line->substr(0, line->find_last_not_of(" \t\r;") + 1);
             if (cmd == "q" || cmd == "quit" || cmd == "exit")
                 break;
             if (cmd == "h" || cmd == "help") {
-                std::cerr << kHelp;
+                std::cout << kHelp << std::flush;
                 continue;
             }
-            for (const Request& r : reader.line(line, autocommit))
+            for (const Request& r : reader.line(*line, autocommit))
                 run(r);
         }
         if (reader.buffering())
-            std::cerr << "(uncommitted statements dropped)" << std::endl;
+            std::cout << "(uncommitted statements dropped)" << std::endl;
     }
 
 private:

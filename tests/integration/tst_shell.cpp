@@ -1,8 +1,8 @@
-// The `troupe` shell (issue 6) in batch mode against real troupe-server processes: a fresh node
+// The `troupe` shell (issue 6) against real troupe-server processes: a fresh node
 // initialised by `troupe -f resources/init.sql` (ActorDB's init-file syntax), requests with -q
 // in every print format, scripts from -f and from stdin (one statement per line, commit,
-// rollback, use), the password prompt, TLS and the unframed transport, and the exit status and
-// message of each kind of failure.
+// rollback, use), the password prompt, TLS and the unframed transport, the exit status and
+// message of each kind of failure, and the interactive mode through a pseudo-terminal.
 
 #include <QDir>
 #include <QFile>
@@ -175,6 +175,17 @@ private slots:
         Run r = troupe(args, input);
         QCOMPARE(r.exitCode, exitCode);
         QVERIFY2(r.err.contains(message), qPrintable(r.describe()));
+    }
+
+    // The interactive mode through a pseudo-terminal (Python's pty module): buffering, commit,
+    // rollback, use, help, quit, history.
+    void interactiveThroughPty() {
+        const QString home = m_tmp.path() + "/home";
+        QDir().mkpath(home);
+        Run r = runProgram("/usr/bin/python3",
+                           {TROUPE_SOURCE_DIR "/tests/integration/shell/interactive.py",
+                            TROUPE_SHELL, QString::number(m_server.ports.thrift), home});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("INTERACTIVE OK"), qPrintable(r.describe()));
     }
 
     void serverDown() {
