@@ -12,7 +12,7 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config git clang-format curl ca-certificates
     qt6-base-dev qt6-base-dev-tools qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev
-    libthrift-dev thrift-compiler libboost-dev python3-thrift
+    libthrift-dev thrift-compiler libboost-dev python3-thrift libedit-dev
     libasio-dev libssl-dev liblmdb-dev lmdb-utils liblz4-dev libsqlite3-dev sqlite3
     libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
     python3 openssl mariadb-client python3-pymysql python3-mysqldb libmariadb-dev sysbench
