@@ -116,7 +116,11 @@ std::string table(const client::QueryResult& r) {
             const bool numeric = row && i < row->size() &&
                                  (std::holds_alternative<std::int64_t>((*row)[i]) ||
                                   std::holds_alternative<double>((*row)[i]));
-            out += " " + (numeric ? pad + values[i] : values[i] + pad) + " |";
+            // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on " " + std::string.
+            out += ' ';
+            out += numeric ? pad : values[i];
+            out += numeric ? values[i] : pad;
+            out += " |";
         }
         return out + "\n";
     };
