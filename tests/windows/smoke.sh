@@ -2,7 +2,8 @@
 # Windows smoke test: runs the cross-built troupe-server.exe under Wine on a fresh data directory
 # with free loopback ports, and checks with the Linux curl that /health and /ready answer 200
 # over 127.0.0.1 -- a Linux client talking to the Windows daemon -- and that the Thrift port
-# answers protocolVersion() (raw bytes from python3); checks that a second server on
+# answers protocolVersion() (raw bytes from python3) and the Windows shell troupe.exe initialises
+# the node and queries it over Thrift; checks that a second server on
 # the same data directory is refused (the Win32 file lock); then stops the server with Ctrl+C (as
 # Wine delivers SIGINT to a console program), expecting a clean exit 0, and cleans up.
 #
@@ -25,6 +26,7 @@ say() { echo "smoke.sh: $*"; }
 [ $# -eq 1 ] || die "usage: $0 path/to/troupe-server.exe"
 [ -f "$1" ] || die "no such file: $1"
 exe=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 for tool in wine wineserver curl timeout flock; do
     command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found (installers/dev/install-deps.sh --windows)"
 done
@@ -170,6 +172,26 @@ PY
 )
 [ "$thrift_answer" = 1.4.0 ] || die "Thrift protocolVersion() on port $thrift_port: ${thrift_answer:-no answer}"
 say "Thrift: protocolVersion() answered 1.4.0 on a framed connection"
+
+# --- the Windows shell (troupe.exe, if built): initialise the node and query it over Thrift ------
+shell_exe=$(dirname "$exe")/../../shell/troupe.exe
+if [ -f "$shell_exe" ]; then
+    win_init="Z:${repo//\//\\}\\resources\\init.sql"
+    wine_cmd shell-init 120 wine "$shell_exe" -prootpass -f "$win_init" "127.0.0.1:$thrift_port" ||
+        { cat "$work/shell-init.log" >&2; die "troupe.exe -f init.sql failed"; }
+    wine_cmd shell-write 120 wine "$shell_exe" -prootpass -q \
+        "ACTOR type1(win) create; INSERT INTO tab (txt) VALUES ('from windows')" \
+        "127.0.0.1:$thrift_port" ||
+        { cat "$work/shell-write.log" >&2; die "troupe.exe -q INSERT failed"; }
+    wine_cmd shell-read 120 wine "$shell_exe" -prootpass --print csv -q \
+        "ACTOR type1(win); SELECT txt FROM tab" "127.0.0.1:$thrift_port" ||
+        { cat "$work/shell-read.log" >&2; die "troupe.exe -q SELECT failed"; }
+    grep -q "from windows" "$work/shell-read.log" ||
+        { cat "$work/shell-read.log" >&2; die "troupe.exe did not read back its row"; }
+    say "troupe.exe: initialised the node from resources/init.sql, wrote and read a row"
+else
+    say "no troupe.exe next to the server (skipping the shell check)"
+fi
 
 # --- a second server on the same data directory must refuse (Win32 file lock) ------------------
 second_port=$(free_port)
