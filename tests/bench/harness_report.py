@@ -168,6 +168,14 @@ def build_results(raw):
     if (raw / "storage-bench.json").exists():
         storage = json.loads((raw / "storage-bench.json").read_text())
     floor, sqlite_writes = storage_figures(storage)
+    # The disk floor measured again after the workloads: a shared disk changes speed.
+    floor_end = {}
+    if (raw / "storage-bench-end.json").exists():
+        floor_end, _ = storage_figures(json.loads((raw / "storage-bench-end.json").read_text()))
+    filesystem = meta.get("filesystem")
+    if storage and storage.get("filesystem"):
+        fs = storage["filesystem"]
+        filesystem = "%s on %s (%s)" % (fs.get("type"), fs.get("device"), fs.get("mount_point"))
 
     workloads = [w for w in meta.get("workloads", "").split(",") if w]
     threads = int_list(meta.get("threads", ""))
@@ -198,7 +206,8 @@ def build_results(raw):
                 sqlite = sqlite_writes[n].get("sqlite")
                 row["sqlite"] = sqlite
                 row["engine_in_process"] = sqlite_writes[n].get("troupe")
-                row["ratio_troupe_over_sqlite"] = ratio(troupe_tps, (sqlite or {}).get("ops_per_sec"))
+                row["ratio_troupe_over_sqlite"] = ratio(troupe_tps,
+                                                        (sqlite or {}).get("ops_per_sec"))
             cells.append(row)
 
     scale = []
@@ -224,10 +233,11 @@ def build_results(raw):
             "cpu_model": meta.get("cpu_model"),
             "memory_bytes": int(meta["memory_bytes"]) if meta.get("memory_bytes") else None,
             "kernel": meta.get("kernel"),
-            "filesystem": meta.get("filesystem"),
+            "filesystem": filesystem,
             "load_average_start": meta.get("load_average_start"),
             "load_average_end": meta.get("load_average_end"),
             "disk_floor": floor,
+            "disk_floor_end": floor_end,
         },
         "versions": {
             "troupe": meta.get("troupe_revision"),
@@ -265,14 +275,18 @@ def goals(results):
     out = []
     c64 = find_cell(results, "insert", 64)
     r = ratio(tps(c64, "troupe"), tps(c64, "mariadb"))
-    out.append({"goal": "durable inserts at 64 threads: at least 1.5x MariaDB (TroupeDB / MariaDB >= 1.5)",
+    out.append({"goal": "durable inserts at 64 threads: at least 1.5x MariaDB "
+                        "(TroupeDB / MariaDB >= 1.5)",
                 "measured": None if r is None else round(r, 3),
                 "met": None if r is None else r >= 1.5})
     c1 = find_cell(results, "insert", 1)
-    floor = (results["machine"]["disk_floor"].get("append_1_thread") or {}).get("ops_per_sec")
-    r = ratio(tps(c1, "troupe"), floor)
-    out.append({"goal": "durable inserts at 1 thread: within 2x of the disk's fdatasync floor (TroupeDB tx/s / "
-                           "fdatasync appends/s >= 0.5)",
+    floors = [(results["machine"][key].get("append_1_thread") or {}).get("ops_per_sec")
+              for key in ("disk_floor", "disk_floor_end")]
+    floors = [f for f in floors if f]
+    r = ratio(tps(c1, "troupe"), max(floors) if floors else None)
+    out.append({"goal": "durable inserts at 1 thread: within 2x of the disk's fdatasync floor "
+                        "(TroupeDB tx/s / fdatasync appends/s >= 0.5; the faster of the two floor "
+                        "readings)",
                 "measured": None if r is None else round(r, 3),
                 "met": None if r is None else r >= 0.5})
     ratios = []
@@ -280,16 +294,20 @@ def goals(results):
         cell = find_cell(results, "select", n)
         ratios.append(ratio(tps(cell, "troupe"), tps(cell, "mariadb")))
     measured = [x for x in ratios if x is not None]
-    out.append({"goal": "point selects: at least MariaDB's rate at every thread count (each TroupeDB / "
-                           "MariaDB >= 1)",
+    out.append({"goal": "point selects: at least MariaDB's rate at every thread count "
+                        "(each TroupeDB / MariaDB >= 1)",
                 "measured": [None if x is None else round(x, 3) for x in ratios],
                 "met": None if not measured else all(x >= 1.0 for x in measured)})
     scale = results["scale"]
-    r = None
-    if len(scale) >= 2 and scale[0].get("vmrss_kb"):
+    r = heap = None
+    if len(scale) >= 2 and scale[0].get("vmrss_kb") and scale[0].get("rssanon_kb"):
         r = scale[-1]["vmrss_kb"] / scale[0]["vmrss_kb"]
-    out.append({"goal": "RSS with the most actors within 20% of RSS with 10k actors (VmRSS ratio <= 1.2)",
+        heap = scale[-1]["rssanon_kb"] / scale[0]["rssanon_kb"]
+    out.append({"goal": "RSS with the most actors within 20% of RSS with 10k actors "
+                        "(VmRSS ratio <= 1.2)",
                 "measured": None if r is None else round(r, 3),
+                "measured_heap": None if heap is None else round(heap, 3),
+                "detail": None if r is None else "VmRSS %.2f×, heap (RssAnon) %.2f×" % (r, heap),
                 "met": None if r is None else r <= 1.2})
     return out
 
@@ -339,7 +357,8 @@ def sysbench_cell(entry):
 def storage_cell(entry):
     if not entry:
         return "—"
-    return "%s (%s / %s)" % (fmt_int(entry.get("ops_per_sec")), fmt_ms(entry.get("p50_us", 0) / 1000),
+    return "%s (%s / %s)" % (fmt_int(entry.get("ops_per_sec")),
+                             fmt_ms(entry.get("p50_us", 0) / 1000),
                              fmt_ms(entry.get("p99_us", 0) / 1000))
 
 
@@ -350,11 +369,21 @@ def table(header, rows, align=None):
     return "\n".join(lines)
 
 
+def floor_line(floor):
+    if not floor:
+        return "not measured"
+    one = floor.get("append_1_thread") or {}
+    many = floor.get("append_n_threads") or {}
+    return "%s/s with 1 thread (p50 %s ms), %s/s with %s threads; overwrites in place: %s/s" % (
+        fmt_int(one.get("ops_per_sec")), fmt_ms(one.get("p50_us", 0) / 1000),
+        fmt_int(many.get("ops_per_sec")), many.get("threads", "?"),
+        fmt_int((floor.get("overwrite_1_thread") or {}).get("ops_per_sec")))
+
+
 def render_markdown(results):
     m = results["machine"]
     v = results["versions"]
     s = results["settings"]
-    floor = m["disk_floor"]
     md = ["# TroupeDB side by side with MariaDB, plain SQLite and the disk",
           "",
           "`tests/bench/run.sh%s`, %s to %s (UTC, %s s), TroupeDB %s." % (
@@ -366,13 +395,9 @@ def render_markdown(results):
           "- %s CPUs (%s), %.1f GiB RAM, %s" % (
               m["cpus"], m["cpu_model"], (m["memory_bytes"] or 0) / 2**30, m["kernel"]),
           "- data on %s" % m["filesystem"],
-          "- disk floor, 4 KiB appends + fdatasync: %s/s with 1 thread (p50 %s ms), %s/s with %s "
-          "threads; overwrites in place: %s/s" % (
-              fmt_int((floor.get("append_1_thread") or {}).get("ops_per_sec")),
-              fmt_ms((floor.get("append_1_thread") or {}).get("p50_us", 0) / 1000),
-              fmt_int((floor.get("append_n_threads") or {}).get("ops_per_sec")),
-              (floor.get("append_n_threads") or {}).get("threads", "?"),
-              fmt_int((floor.get("overwrite_1_thread") or {}).get("ops_per_sec"))),
+          "- disk floor, 4 KiB appends + fdatasync, before the workloads: "
+          + floor_line(m["disk_floor"]),
+          "- the same after the workloads and the scale test: " + floor_line(m["disk_floor_end"]),
           "- load average (1/5/15 min) at the start %s, at the end %s" % (
               m["load_average_start"], m["load_average_end"]),
           "- versions: %s; %s; %s; SQLite %s; LMDB %s" % (
@@ -435,7 +460,9 @@ def render_markdown(results):
     rows = []
     for g in results["goals"]:
         measured = g["measured"]
-        if isinstance(measured, list):
+        if g.get("detail"):
+            measured = g["detail"]
+        elif isinstance(measured, list):
             measured = ", ".join(fmt_ratio(x) for x in measured)
         else:
             measured = fmt_ratio(measured)
@@ -447,8 +474,8 @@ def render_markdown(results):
     for key in sorted(s):
         md.append("- %s: `%s`" % (key.replace("cmd_", "command, ").replace("setting_", ""),
                                   s[key]))
-    md += ["", "Latency percentiles: nearest rank over sysbench's latency histogram of the measured "
-           "window (1,024 log buckets, ~1.8% wide), the same computation as sysbench's "
+    md += ["", "Latency percentiles: nearest rank over sysbench's latency histogram of the "
+           "measured window (1,024 log buckets, ~1.8% wide), the same computation as sysbench's "
            "`--percentile`, so p50, p95 and p99 come from one run.", ""]
     return "\n".join(md)
 
@@ -498,7 +525,11 @@ def self_test(canned):
         check(sel1["ratio_troupe_over_mariadb"] is None, "no ratio for a failed cell")
         check(loaded["scale"][1]["disk_bytes_per_actor"] == 500.0, "disk per actor")
         goals_by_name = {g["goal"][:20]: g for g in loaded["goals"]}
-        check(goals_by_name["durable inserts at 1"]["met"] is True, "fsync-floor goal")
+        floor_goal = goals_by_name["durable inserts at 1"]
+        check(floor_goal["met"] is True and floor_goal["measured"] == 0.556,
+              "fsync-floor goal against the faster floor reading: %r" % floor_goal)
+        check("ext4 on /dev/vda (/)" in markdown, "file system from troupe-storage-bench")
+        check("VmRSS 1.50×, heap (RssAnon) 1.03×" in markdown, "RSS goal detail")
         check(goals_by_name["RSS with the most ac"]["met"] is False, "RSS goal")
         # Markdown: every table row has as many cells as its header.
         for block in markdown.split("\n\n"):
@@ -508,7 +539,8 @@ def self_test(canned):
                 check(len(widths) == 1, "ragged table:\n" + "\n".join(rows))
         check("| durable single-row inserts | 1 | 1,000 (0.80 / 1.5 / 4.0) | 500 (" in markdown,
               "insert row in the Markdown")
-        check("failed: error 2013: Lost connection to server during query |" in markdown, "failed cell in the Markdown")
+        check("failed: error 2013: Lost connection to server during query |" in markdown,
+              "failed cell in the Markdown")
         check("2.00×" in markdown and "0.50×" in markdown, "ratios in the Markdown")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

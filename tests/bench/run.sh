@@ -371,7 +371,21 @@ for target in "${scale_stages[@]}"; do
 done
 stop_troupe
 
-# --- 4. the report -----------------------------------------------------------------------------
+# --- 4. the disk floor once more: a shared or virtual disk changes speed during a run ------------
+section "disk floor again: troupe-storage-bench --sections fsync"
+mkdir -p "$work/storage" "$raw/storage-bench-end"
+floor_cmd=("$storage_bench" --dir "$work/storage" --out "$raw/storage-bench-end"
+    --sections fsync --revision "$revision" "${storage_args[@]}")
+if "${floor_cmd[@]}" >"$raw/storage-bench-end.log" 2>&1; then
+    grep -E '^  [a-z0-9]' "$raw/storage-bench-end.log" || true
+    storage_json=("$raw"/storage-bench-end/storage-bench-*.json)
+    cp "${storage_json[0]}" "$raw/storage-bench-end.json"
+else
+    echo "run.sh: the second disk-floor reading failed (the report goes on without it)" >&2
+fi
+rm -rf "$work/storage"
+
+# --- 5. the report -----------------------------------------------------------------------------
 {
     echo "load_average_end=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "finished_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
