@@ -70,8 +70,8 @@ private:
     static int authorize(void* self, int action, const char* a, const char* b, const char*,
                          const char*);
     Status sqlError(int rc, std::string_view statement) const;
-    Status runStatement(sqlite3_stmt* stmt, const std::vector<Value>& params, const SpillPolicy& spill,
-                        StatementResult& result);
+    Status runStatement(sqlite3_stmt* stmt, const std::vector<Value>& params,
+                        const SpillPolicy& spill, StatementResult& result);
     // Runs one statement of a request, resets it and adds its result to `result`.
     Status runInto(sqlite3_stmt* stmt, const std::vector<Value>& params, const SpillPolicy& spill,
                    ExecResult& result);

@@ -578,8 +578,8 @@ void Executor::Worker::runCommittedRead(ActorState* st, ActorTask task) {
     ActorConnection& reader = *st->reader;
     // One read transaction: every statement sees the same committed snapshot.
     Status begin = reader.exec(ActorConnection::Txn::Begin);
-    Result<ExecResult> r =
-        begin.isOk() ? reader.run(task.sql, task.params, spillFor(task)) : Result<ExecResult>(begin);
+    Result<ExecResult> r = begin.isOk() ? reader.run(task.sql, task.params, spillFor(task))
+                                        : Result<ExecResult>(begin);
     if (reader.inTransaction())
         (void)reader.exec(ActorConnection::Txn::Rollback); // nothing to keep
     m_executor.m_metrics.committedReads.add();

@@ -13,11 +13,11 @@
 // storage writer's thread (one hand-off fewer) and sends the actor's bookkeeping back through
 // the worker's queue; request callbacks therefore run on a worker or on the writer thread.
 
-#include <filesystem>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <list>
 #include <memory>

@@ -52,9 +52,8 @@ Result<std::shared_ptr<RowSpill>> RowSpill::create(const std::filesystem::path& 
     if (ec)
         return Status(ErrorCode::IoError,
                       "cannot create spill directory " + dir.string() + ": " + ec.message());
-    const std::filesystem::path path =
-        dir / ("rows-" + std::to_string(process) + "-" + std::to_string(counter.fetch_add(1)) +
-               ".spill");
+    const std::filesystem::path path = dir / ("rows-" + std::to_string(process) + "-" +
+                                              std::to_string(counter.fetch_add(1)) + ".spill");
 #ifdef _WIN32
     // "D": deleted when closed (_O_TEMPORARY), whatever ends the process.
     std::FILE* file = _wfopen(path.c_str(), L"w+bD");
@@ -134,7 +133,8 @@ Result<bool> RowSpill::next(std::vector<Value>& row) {
             return false;
         return ioError(m_path, "cannot read");
     }
-    const Status truncated(ErrorCode::Corruption, "spill file " + m_path.string() + " is truncated");
+    const Status truncated(ErrorCode::Corruption,
+                           "spill file " + m_path.string() + " is truncated");
     row.clear();
     row.reserve(count);
     for (std::uint32_t i = 0; i < count; ++i) {
@@ -174,9 +174,8 @@ Result<bool> RowSpill::next(std::vector<Value>& row) {
             break;
         }
         default:
-            return Status(ErrorCode::Corruption,
-                          "spill file " + m_path.string() + ": unknown value tag " +
-                              std::to_string(tag));
+            return Status(ErrorCode::Corruption, "spill file " + m_path.string() +
+                                                     ": unknown value tag " + std::to_string(tag));
         }
     }
     return true;

@@ -546,13 +546,31 @@ file = "/var/log/troupe.log"
         QVERIFY(!doc.empty());
         for (const std::string& key : renderedKeys())
             QVERIFY2(doc.find("`" + key + "`") != std::string::npos, key.c_str());
-        for (const char* flag :
-             {"--config", "--data-dir", "--listen", "--thrift-port", "--mysql-port", "--node-port",
-              "--http-port", "--fsync", "--fsync-interval", "--initial-map-size", "--max-map-size",
-              "--max-open-actors", "--page-cache", "--executor-threads", "--log-level",
-              "--log-file", "--check-config", "--version", "--mysql-max-connections",
-              "--mysql-idle-timeout", "--mysql-require-secure-transport", "--mysql-auth-plugin",
-              "--tls-cert", "--tls-key", "--mysql-result-memory"})
+        for (const char* flag : {"--config",
+                                 "--data-dir",
+                                 "--listen",
+                                 "--thrift-port",
+                                 "--mysql-port",
+                                 "--node-port",
+                                 "--http-port",
+                                 "--fsync",
+                                 "--fsync-interval",
+                                 "--initial-map-size",
+                                 "--max-map-size",
+                                 "--max-open-actors",
+                                 "--page-cache",
+                                 "--executor-threads",
+                                 "--log-level",
+                                 "--log-file",
+                                 "--check-config",
+                                 "--version",
+                                 "--mysql-max-connections",
+                                 "--mysql-idle-timeout",
+                                 "--mysql-require-secure-transport",
+                                 "--mysql-auth-plugin",
+                                 "--tls-cert",
+                                 "--tls-key",
+                                 "--mysql-result-memory"})
             QVERIFY2(doc.find(flag) != std::string::npos, flag);
     }
 };
