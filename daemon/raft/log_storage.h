@@ -69,4 +69,9 @@ private:
     std::vector<Entry> m_entries; // m_entries[k].index == m_snapshot.meta.index + 1 + k
 };
 
+// Driver step 1 of a Ready (types.h), the same for every driver (tests, simulator, server):
+// the snapshot first (it drops the log), then the entries, then the hard state — so a crash in
+// between never leaves a hard state whose commit index points past the persisted log.
+Status persist(LogStorage& storage, const Ready& ready);
+
 } // namespace troupe::raft

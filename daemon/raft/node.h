@@ -48,6 +48,13 @@ struct Config {
     std::uint64_t snapshotThreshold = 10000;   // entries beyond the last snapshot
     std::uint64_t snapshotChunkBytes = 1 << 20;
     std::uint64_t randomSeed = 0; // seeds the election-timeout randomiser
+    // Let the group go quiet (see Node::quiescent). Only for drivers that report the leader's
+    // node as alive (MultiRaft does): a plain driver that just ticks must leave it off, or the
+    // followers of a quiet leader would time out.
+    bool quiesce = false;
+    // The driver's applied index at start-up (its state machine survived the restart);
+    // 0 = the snapshot's index, so committed entries after the snapshot are delivered again.
+    Index applied = 0;
 };
 
 std::string encodeConfChange(const ConfChange& change);

@@ -79,11 +79,12 @@ enum class MessageType : std::uint8_t {
     PreVoteResponse = 2, // reject = not granted
     Vote = 3,            // RequestVote; context "transfer" when caused by TimeoutNow
     VoteResponse = 4,
-    Append = 5,         // AppendEntries: index/logTerm = previous entry, entries, commit
-    AppendResponse = 6, // index = last index now matching (accept) or rejected index (reject)
-                        // with rejectHint/rejectTerm for fast backtracking
-    Heartbeat = 7,      // commit = min(leader commit, follower match); context = read context
-    HeartbeatResponse = 8,
+    Append = 5,            // AppendEntries: index/logTerm = previous entry, entries, commit
+    AppendResponse = 6,    // index = last index now matching (accept) or rejected index (reject)
+                           // with rejectHint/rejectTerm for fast backtracking
+    Heartbeat = 7,         // commit = min(leader commit, follower match); context = read context;
+                           // index = the leader's tick when sent (echoed back: lease start)
+    HeartbeatResponse = 8, // index, context echoed; commit = follower's commit index
     SnapshotChunk = 9,     // snapshot meta + data[offset, offset+size), last = final chunk
     SnapshotResponse = 10, // index = bytes received so far (accept) or reject = restart
     TimeoutNow = 11,       // leader transfer: campaign now, skipping pre-vote
@@ -102,14 +103,20 @@ struct Message {
     Index commit = 0;
     std::vector<Entry> entries;
     bool reject = false;
-    Index rejectHint = 0; // follower's last index, or the first index of the conflicting term
-    Term rejectTerm = 0;  // term of the conflicting entry at rejectHint (0 = none)
-    std::string context;  // read-index context, "transfer" for forced votes
+    // AppendResponse reject: the largest index of the follower's log at or below the rejected
+    // index whose term is <= the leader's logTerm there, and that entry's term — so the leader
+    // skips a whole conflicting term per round trip (fast backtracking).
+    Index rejectHint = 0;
+    Term rejectTerm = 0; // 0 = none
+    std::string context; // read-index context, "transfer" for forced votes
     // SnapshotChunk only:
     std::optional<SnapshotMeta> snapshot;
     std::uint64_t offset = 0;
     bool last = false;
     std::string data;
+    // Heartbeat only: the leader's group is going quiet (node.h, quiescence); a follower whose
+    // log and commit index match `commit` stops expecting heartbeats.
+    bool quiesce = false;
 };
 
 // A linearizable read may be served once the state machine has applied `index`.
