@@ -15,8 +15,10 @@ namespace troupe::storage {
 
 namespace {
 
-constexpr std::uint8_t kHardStateVersion = 1;
+constexpr std::uint8_t kHardStateVersion = 1; // hard state only (still read)
+constexpr std::uint8_t kRaftStateVersion = 2; // hard state and snapshot info (written)
 constexpr std::size_t kHardStateSize = 1 + 4 * 8;
+constexpr char kSnapshotDataTag = 1;
 
 std::string logKey(std::uint32_t shard, std::uint64_t index) {
     std::string key;
@@ -32,16 +34,28 @@ std::string shardKey(std::uint32_t shard) {
     return key;
 }
 
+std::string snapshotDataKey(std::uint32_t shard) {
+    std::string key = shardKey(shard);
+    key.push_back(kSnapshotDataTag);
+    return key;
+}
+
 } // namespace
 
 Status LogStore::append(const Environment& env, MDB_txn* txn, std::uint32_t shard,
                         const RaftLogRecord& record) {
-    std::string k = logKey(shard, record.index);
+    return append(env, txn, shard, record.index, record.term, record.type, record.payload);
+}
+
+Status LogStore::append(const Environment& env, MDB_txn* txn, std::uint32_t shard,
+                        std::uint64_t index, std::uint64_t term, std::uint8_t type,
+                        std::string_view payload) {
+    std::string k = logKey(shard, index);
     std::string v;
-    v.reserve(9 + record.payload.size());
-    putBigEndian64(v, record.term);
-    v.push_back(char(record.type));
-    v += record.payload;
+    v.reserve(9 + payload.size());
+    putBigEndian64(v, term);
+    v.push_back(char(type));
+    v += payload;
     MDB_val key = detail::toVal(k);
     MDB_val val = detail::toVal(v);
     int rc = mdb_put(txn, env.dbs().raftlog, &key, &val, 0);
@@ -50,7 +64,7 @@ Status LogStore::append(const Environment& env, MDB_txn* txn, std::uint32_t shar
 
 Result<std::vector<RaftLogRecord>> LogStore::read(const Environment& env, MDB_txn* txn,
                                                   std::uint32_t shard, std::uint64_t from,
-                                                  std::uint64_t to) {
+                                                  std::uint64_t to, std::uint64_t maxBytes) {
     std::vector<RaftLogRecord> out;
     if (from > to)
         return out;
@@ -59,6 +73,7 @@ Result<std::vector<RaftLogRecord>> LogStore::read(const Environment& env, MDB_tx
     std::string start = logKey(shard, from);
     MDB_val key = detail::toVal(start);
     MDB_val val;
+    std::uint64_t bytes = 0;
     int rc = mdb_cursor_get(cursor.get(), &key, &val, MDB_SET_RANGE);
     while (rc == 0) {
         if (key.mv_size != 12 || getBigEndian32(key.mv_data) != shard)
@@ -70,6 +85,9 @@ Result<std::vector<RaftLogRecord>> LogStore::read(const Environment& env, MDB_tx
             return Status(ErrorCode::Corruption, "raft log record " + std::to_string(index) +
                                                      " of shard " + std::to_string(shard) +
                                                      " is truncated");
+        bytes += val.mv_size - 9;
+        if (!out.empty() && bytes > maxBytes)
+            break;
         const auto* p = static_cast<const char*>(val.mv_data);
         RaftLogRecord r;
         r.index = index;
@@ -82,6 +100,25 @@ Result<std::vector<RaftLogRecord>> LogStore::read(const Environment& env, MDB_tx
     if (rc != 0 && rc != MDB_NOTFOUND)
         return Environment::fromMdb(rc, "reading raft log");
     return out;
+}
+
+Result<std::uint64_t> LogStore::term(const Environment& env, MDB_txn* txn, std::uint32_t shard,
+                                     std::uint64_t index) {
+    std::string k = logKey(shard, index);
+    MDB_val key = detail::toVal(k);
+    MDB_val val;
+    int rc = mdb_get(txn, env.dbs().raftlog, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return Status(ErrorCode::NotFound, "raft log record " + std::to_string(index) +
+                                               " of shard " + std::to_string(shard) +
+                                               " does not exist");
+    if (rc != 0)
+        return Environment::fromMdb(rc, "reading raft log term");
+    if (val.mv_size < 9)
+        return Status(ErrorCode::Corruption, "raft log record " + std::to_string(index) +
+                                                 " of shard " + std::to_string(shard) +
+                                                 " is truncated");
+    return getBigEndian64(val.mv_data);
 }
 
 Status LogStore::truncatePrefix(const Environment& env, MDB_txn* txn, std::uint32_t shard,
@@ -106,41 +143,180 @@ Status LogStore::truncatePrefix(const Environment& env, MDB_txn* txn, std::uint3
     return Status::ok();
 }
 
-Result<HardState> LogStore::hardState(const Environment& env, MDB_txn* txn, std::uint32_t shard) {
+Status LogStore::truncateSuffix(const Environment& env, MDB_txn* txn, std::uint32_t shard,
+                                std::uint64_t from) {
+    detail::Cursor cursor;
+    TROUPE_RETURN_IF_ERROR(cursor.open(txn, env.dbs().raftlog));
+    std::string start = logKey(shard, from);
+    MDB_val key = detail::toVal(start);
+    MDB_val val;
+    int rc = mdb_cursor_get(cursor.get(), &key, &val, MDB_SET_RANGE);
+    while (rc == 0) {
+        if (key.mv_size != 12 || getBigEndian32(key.mv_data) != shard)
+            break;
+        rc = mdb_cursor_del(cursor.get(), 0);
+        if (rc != 0)
+            return Environment::fromMdb(rc, "truncating raft log suffix");
+        rc = mdb_cursor_get(cursor.get(), &key, &val, MDB_NEXT); // the record after the deleted
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return Environment::fromMdb(rc, "truncating raft log suffix");
+    return Status::ok();
+}
+
+Result<std::uint64_t> LogStore::lastIndex(const Environment& env, MDB_txn* txn,
+                                          std::uint32_t shard) {
+    detail::Cursor cursor;
+    TROUPE_RETURN_IF_ERROR(cursor.open(txn, env.dbs().raftlog));
+    MDB_val key;
+    MDB_val val;
+    int rc;
+    // The record before the next shard's first key is this shard's last, if it is this shard's.
+    if (shard == UINT32_MAX) {
+        rc = mdb_cursor_get(cursor.get(), &key, &val, MDB_LAST);
+    } else {
+        std::string next = logKey(shard + 1, 0);
+        key = detail::toVal(next);
+        rc = mdb_cursor_get(cursor.get(), &key, &val, MDB_SET_RANGE);
+        rc = mdb_cursor_get(cursor.get(), &key, &val, rc == 0 ? MDB_PREV : MDB_LAST);
+    }
+    if (rc == MDB_NOTFOUND)
+        return std::uint64_t(0);
+    if (rc != 0)
+        return Environment::fromMdb(rc, "finding the last raft log record");
+    if (key.mv_size != 12 || getBigEndian32(key.mv_data) != shard)
+        return std::uint64_t(0);
+    return getBigEndian64(static_cast<const char*>(key.mv_data) + 4);
+}
+
+namespace {
+
+Status malformedState(std::uint32_t shard) {
+    return Status(ErrorCode::Corruption,
+                  "raft state of shard " + std::to_string(shard) + " is malformed");
+}
+
+// Reads `count` u64 after a u32 count at *p, advancing *p; false when the value is too short.
+bool readIds(const char*& p, const char* end, std::vector<std::uint64_t>* out) {
+    if (end - p < 4)
+        return false;
+    const std::uint32_t n = getBigEndian32(p);
+    p += 4;
+    if (std::uint64_t(end - p) < std::uint64_t(n) * 8)
+        return false;
+    out->reserve(n);
+    for (std::uint32_t i = 0; i < n; ++i, p += 8)
+        out->push_back(getBigEndian64(p));
+    return true;
+}
+
+void putIds(std::string& out, const std::vector<std::uint64_t>& ids) {
+    putBigEndian32(out, std::uint32_t(ids.size()));
+    for (std::uint64_t id : ids)
+        putBigEndian64(out, id);
+}
+
+} // namespace
+
+Result<RaftState> LogStore::raftState(const Environment& env, MDB_txn* txn, std::uint32_t shard) {
     std::string k = shardKey(shard);
     MDB_val key = detail::toVal(k);
     MDB_val val;
     int rc = mdb_get(txn, env.dbs().raftstate, &key, &val);
     if (rc == MDB_NOTFOUND)
-        return HardState{};
+        return RaftState{};
     if (rc != 0)
-        return Environment::fromMdb(rc, "reading hard state");
+        return Environment::fromMdb(rc, "reading raft state");
     const auto* p = static_cast<const char*>(val.mv_data);
-    if (val.mv_size != kHardStateSize || std::uint8_t(p[0]) != kHardStateVersion)
-        return Status(ErrorCode::Corruption,
-                      "hard state of shard " + std::to_string(shard) + " is malformed");
-    HardState hs;
-    hs.term = getBigEndian64(p + 1);
-    hs.vote = getBigEndian64(p + 9);
-    hs.commit = getBigEndian64(p + 17);
-    hs.applied = getBigEndian64(p + 25);
-    return hs;
+    const char* end = p + val.mv_size;
+    if (val.mv_size < kHardStateSize)
+        return malformedState(shard);
+    const auto version = std::uint8_t(p[0]);
+    if (version != kHardStateVersion && version != kRaftStateVersion)
+        return malformedState(shard);
+    if (version == kHardStateVersion && val.mv_size != kHardStateSize)
+        return malformedState(shard);
+    RaftState st;
+    st.hard.term = getBigEndian64(p + 1);
+    st.hard.vote = getBigEndian64(p + 9);
+    st.hard.commit = getBigEndian64(p + 17);
+    st.hard.applied = getBigEndian64(p + 25);
+    if (version == kHardStateVersion)
+        return st;
+    p += kHardStateSize;
+    if (end - p < 16)
+        return malformedState(shard);
+    st.snapshot.index = getBigEndian64(p);
+    st.snapshot.term = getBigEndian64(p + 8);
+    p += 16;
+    if (!readIds(p, end, &st.snapshot.voters) || !readIds(p, end, &st.snapshot.learners) ||
+        p != end)
+        return malformedState(shard);
+    return st;
+}
+
+Status LogStore::setRaftState(const Environment& env, MDB_txn* txn, std::uint32_t shard,
+                              const RaftState& state) {
+    std::string k = shardKey(shard);
+    std::string v;
+    v.reserve(kHardStateSize + 24 +
+              8 * (state.snapshot.voters.size() + state.snapshot.learners.size()));
+    v.push_back(char(kRaftStateVersion));
+    putBigEndian64(v, state.hard.term);
+    putBigEndian64(v, state.hard.vote);
+    putBigEndian64(v, state.hard.commit);
+    putBigEndian64(v, state.hard.applied);
+    putBigEndian64(v, state.snapshot.index);
+    putBigEndian64(v, state.snapshot.term);
+    putIds(v, state.snapshot.voters);
+    putIds(v, state.snapshot.learners);
+    MDB_val key = detail::toVal(k);
+    MDB_val val = detail::toVal(v);
+    int rc = mdb_put(txn, env.dbs().raftstate, &key, &val, 0);
+    return rc == 0 ? Status::ok() : Environment::fromMdb(rc, "writing raft state");
+}
+
+Result<HardState> LogStore::hardState(const Environment& env, MDB_txn* txn, std::uint32_t shard) {
+    Result<RaftState> st = raftState(env, txn, shard);
+    if (!st)
+        return st.status();
+    return st->hard;
 }
 
 Status LogStore::setHardState(const Environment& env, MDB_txn* txn, std::uint32_t shard,
                               const HardState& state) {
-    std::string k = shardKey(shard);
-    std::string v;
-    v.reserve(kHardStateSize);
-    v.push_back(char(kHardStateVersion));
-    putBigEndian64(v, state.term);
-    putBigEndian64(v, state.vote);
-    putBigEndian64(v, state.commit);
-    putBigEndian64(v, state.applied);
+    Result<RaftState> st = raftState(env, txn, shard);
+    if (!st)
+        return st.status();
+    st->hard = state;
+    return setRaftState(env, txn, shard, *st);
+}
+
+Result<std::string> LogStore::snapshotData(const Environment& env, MDB_txn* txn,
+                                           std::uint32_t shard) {
+    std::string k = snapshotDataKey(shard);
     MDB_val key = detail::toVal(k);
-    MDB_val val = detail::toVal(v);
+    MDB_val val;
+    int rc = mdb_get(txn, env.dbs().raftstate, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return std::string();
+    if (rc != 0)
+        return Environment::fromMdb(rc, "reading snapshot data");
+    return std::string(detail::toView(val));
+}
+
+Status LogStore::setSnapshotData(const Environment& env, MDB_txn* txn, std::uint32_t shard,
+                                 std::string_view data) {
+    std::string k = snapshotDataKey(shard);
+    MDB_val key = detail::toVal(k);
+    if (data.empty()) { // absent means empty: no record for the common case
+        int rc = mdb_del(txn, env.dbs().raftstate, &key, nullptr);
+        return rc == 0 || rc == MDB_NOTFOUND ? Status::ok()
+                                             : Environment::fromMdb(rc, "erasing snapshot data");
+    }
+    MDB_val val = detail::toVal(data);
     int rc = mdb_put(txn, env.dbs().raftstate, &key, &val, 0);
-    return rc == 0 ? Status::ok() : Environment::fromMdb(rc, "writing hard state");
+    return rc == 0 ? Status::ok() : Environment::fromMdb(rc, "writing snapshot data");
 }
 
 Result<std::vector<std::uint32_t>> LogStore::shards(const Environment& env, MDB_txn* txn) {
@@ -181,10 +357,13 @@ Status collectUnapplied(Environment& env, std::uint32_t shard, HardState* state,
     Result<ReadTxn> txn = env.beginRead();
     if (!txn)
         return txn.status();
-    Result<HardState> hs = LogStore::hardState(env, txn->get(), shard);
-    if (!hs)
-        return hs.status();
-    *state = *hs;
+    Result<RaftState> st = LogStore::raftState(env, txn->get(), shard);
+    if (!st)
+        return st.status();
+    // Entries up to the snapshot are gone from the log; the snapshot already holds their effect.
+    st->hard.applied = std::max(st->hard.applied, st->snapshot.index);
+    *state = st->hard;
+    const HardState* hs = state;
     if (hs->commit <= hs->applied)
         return Status::ok();
     Result<std::vector<RaftLogRecord>> records =

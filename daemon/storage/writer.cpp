@@ -78,6 +78,8 @@ Writer::Writer(Environment& env, MetricsRegistry& metrics, WriterOptions options
       m_bytesWritten(
           metrics.counter("troupe_bytes_written_total", "bytes of page values written to LMDB")),
       m_entries(metrics.counter("troupe_log_entries_total", "log entries applied to LMDB")),
+      m_works(metrics.counter("troupe_raft_log_writes_total",
+                              "Raft log store writes (many groups) committed by the writer")),
       m_lastSync(std::chrono::steady_clock::now()) {}
 
 Writer::~Writer() {
@@ -113,15 +115,23 @@ void Writer::stop() {
 }
 
 void Writer::submit(LogEntry entry, bool forceSync, Completion done) {
+    enqueue(Pending{std::move(entry), {}, forceSync, std::move(done)});
+}
+
+void Writer::submitWork(TxnWork work, bool forceSync, Completion done) {
+    enqueue(Pending{{}, std::move(work), forceSync, std::move(done)});
+}
+
+void Writer::enqueue(Pending pending) {
     {
         std::lock_guard lock(m_mutex);
         if (!m_stopping) {
-            m_queue.push_back(Pending{std::move(entry), forceSync, std::move(done)});
+            m_queue.push_back(std::move(pending));
             m_cv.notify_one();
             return;
         }
     }
-    done(Status(ErrorCode::ShuttingDown, "storage writer is stopped"));
+    pending.done(Status(ErrorCode::ShuttingDown, "storage writer is stopped"));
 }
 
 Status Writer::applyNow(const std::vector<const LogEntry*>& entries, bool forceSync,
@@ -168,7 +178,7 @@ void Writer::run() {
         std::deque<Pending> batch;
         std::size_t bytes = 0;
         while (!m_queue.empty()) {
-            const std::size_t n = m_queue.front().entry.byteSize();
+            const std::size_t n = m_queue.front().byteSize();
             if (!batch.empty() && bytes + n > m_options.maxBatchBytes)
                 break;
             bytes += n;
@@ -206,8 +216,14 @@ Status Writer::applyBatch(std::deque<Pending>& batch) {
     std::vector<Status> results(batch.size());
     std::vector<const LogEntry*> valid;
     std::vector<std::size_t> validIndex;
+    std::vector<std::size_t> workIndex;
     bool forceSync = false;
     for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].work.apply) {
+            workIndex.push_back(i);
+            forceSync = forceSync || batch[i].forceSync;
+            continue;
+        }
         results[i] = validateEntry(batch[i].entry);
         if (!results[i])
             continue;
@@ -216,10 +232,24 @@ Status Writer::applyBatch(std::deque<Pending>& batch) {
         forceSync = forceSync || batch[i].forceSync;
     }
     Status s;
-    if (!valid.empty()) {
-        s = applyNow(valid, forceSync);
+    if (!valid.empty() || !workIndex.empty()) {
+        std::function<Status(MDB_txn*)> works;
+        if (!workIndex.empty())
+            works = [&](MDB_txn* txn) {
+                for (std::size_t i : workIndex) {
+                    results[i] = Status::ok(); // the body may run again after the map grew
+                    TROUPE_RETURN_IF_ERROR(batch[i].work.apply(txn, &results[i]));
+                }
+                return Status::ok();
+            };
+        s = applyNow(valid, forceSync, works);
         for (std::size_t i : validIndex)
             results[i] = s;
+        if (!s)
+            for (std::size_t i : workIndex)
+                results[i] = s;
+        else
+            m_works.add(workIndex.size());
         if (s) {
             if (forceSync) {
                 m_dirty = false; // the forced sync flushed every earlier commit too

@@ -1,10 +1,10 @@
 #pragma once
 
 // Writer: the one storage writer of an Environment (DESIGN §4 "group commit"). Any thread
-// submits LogEntries; the writer thread takes everything pending (up to maxBatchBytes), applies
-// it in ONE LMDB write transaction, commits with ONE fsync (FsyncMode::Always, or when any
-// entry in the batch asked for forceSync), then runs every entry's completion. An entry is
-// acknowledged only after it is durable per the mode.
+// submits LogEntries (and Raft log writes, submitWork); the writer thread takes everything pending
+// (up to maxBatchBytes), applies it in ONE LMDB write transaction, commits with ONE fsync
+// (FsyncMode::Always, or when any entry in the batch asked for forceSync), then runs every entry's
+// completion. An entry is acknowledged only after it is durable per the mode.
 //
 // If the transaction fails (disk full, I/O error), every entry of that batch completes with
 // the error and nothing of the batch is visible; later batches are tried normally.
@@ -45,6 +45,19 @@ public:
     // Queues `entry`. After stop() the completion runs at once with ShuttingDown.
     void submit(LogEntry entry, bool forceSync, Completion done);
 
+    // Work that is not a LogEntry, done in the same batched transaction and fsync: the Raft log
+    // store's appends, hard states and snapshots of many groups (raft_log_store.h). `apply`
+    // runs in the batch's transaction after the batch's LogEntries, in submission order, and
+    // must be repeatable (map growth runs the transaction again). It returns an error to fail
+    // the whole batch (I/O, disk full); it sets *outcome instead to refuse only its own request
+    // (a precondition), in which case it must have written nothing. The completion gets the
+    // batch's error, else the outcome.
+    struct TxnWork {
+        std::function<Status(MDB_txn*, Status* outcome)> apply;
+        std::size_t bytes = 0; // counts toward maxBatchBytes
+    };
+    void submitWork(TxnWork work, bool forceSync, Completion done);
+
     // Applies entries in the calling thread, in one transaction (recovery, tests). `extra`, when
     // set, runs in the same transaction after the entries (recovery records `applied` there).
     Status applyNow(const std::vector<const LogEntry*>& entries, bool forceSync,
@@ -52,10 +65,14 @@ public:
 
 private:
     struct Pending {
-        LogEntry entry;
+        LogEntry entry; // unless work.apply is set
+        TxnWork work;
         bool forceSync;
         Completion done;
+
+        std::size_t byteSize() const { return work.apply ? work.bytes : entry.byteSize(); }
     };
+    void enqueue(Pending pending);
     void run();
     Status applyBatch(std::deque<Pending>& batch);
     void syncNow(); // writer thread: flush commits made with MDB_NOSYNC
@@ -66,6 +83,7 @@ private:
     Counter& m_fsyncs;
     Counter& m_bytesWritten;
     Counter& m_entries;
+    Counter& m_works;
 
     std::mutex m_mutex; // guards m_queue, m_stopping
     std::condition_variable m_cv;
