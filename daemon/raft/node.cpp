@@ -221,8 +221,10 @@ void Node::State::wake() {
         // period and heartbeat on the next tick.
         electionElapsed = 0;
         heartbeatElapsed = cfg.heartbeatTicks;
-        for (auto& [id, pr] : progress)
+        for (auto& [id, pr] : progress) {
             pr.recentActive = true;
+            pr.ackTick = -1;
+        }
     }
 }
 

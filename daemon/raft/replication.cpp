@@ -74,7 +74,9 @@ void Node::State::sendHeartbeat(NodeId to, const std::string& context, bool quie
     m.to = to;
     // Never more than the follower is known to hold: it may not have the entries yet.
     m.commit = std::min(committed, it->second.match);
-    m.index = static_cast<Index>(now);
+    // The send tick comes back in the answer and starts the lease; a quiescing heartbeat
+    // carries 0 because the lease clock stops while quiet.
+    m.index = quiesce ? 0 : static_cast<Index>(now);
     m.context = context;
     m.quiesce = quiesce;
     send(std::move(m));
@@ -251,7 +253,8 @@ void Node::State::handleHeartbeatResponse(const Message& m) {
     Progress& pr = it->second;
     pr.recentActive = true;
     pr.knownCommit = std::max(pr.knownCommit, m.commit);
-    pr.ackTick = std::max(pr.ackTick, static_cast<std::int64_t>(m.index));
+    if (m.index > 0)
+        pr.ackTick = std::max(pr.ackTick, static_cast<std::int64_t>(m.index));
     if (pr.state == Progress::State::Snapshot) {
         sendSnapshotChunk(m.from); // the chunk or its answer may have been lost
     } else {

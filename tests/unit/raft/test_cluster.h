@@ -251,4 +251,42 @@ private:
     int m_dropped = 0;
 };
 
+// Helpers shared by the tests.
+
+inline Config baseConfig(bool preVote = true, bool checkQuorum = true) {
+    Config c;
+    c.electionTicks = 10;
+    c.heartbeatTicks = 1;
+    c.preVote = preVote;
+    c.checkQuorum = checkQuorum;
+    c.randomSeed = 42;
+    return c;
+}
+
+inline Entry entry(Index i, Term t, std::string data = {}) {
+    return Entry{i, t, EntryType::Normal, data};
+}
+
+inline int countMessages(const std::deque<Message>& q, MessageType type, NodeId from = kNoNode,
+                         NodeId to = kNoNode) {
+    int n = 0;
+    for (const Message& m : q)
+        n += m.type == type && (from == kNoNode || m.from == from) && (to == kNoNode || m.to == to);
+    return n;
+}
+
+// Elects `id` and lets every message settle.
+inline void elect(TestCluster& c, NodeId id) {
+    c.node(id).campaign();
+    c.stabilize();
+}
+
+inline std::vector<std::string> appliedData(TestCluster& c, NodeId id) {
+    std::vector<std::string> out;
+    for (const Entry& e : c.peer(id).applied)
+        if (e.type == EntryType::Normal && !e.data.empty())
+            out.push_back(e.data);
+    return out;
+}
+
 } // namespace troupe::raft::test

@@ -9,47 +9,7 @@
 
 using namespace troupe;
 using namespace troupe::raft;
-using troupe::raft::test::TestCluster;
-
-namespace {
-
-Config baseConfig(bool preVote = true, bool checkQuorum = true) {
-    Config c;
-    c.electionTicks = 10;
-    c.heartbeatTicks = 1;
-    c.preVote = preVote;
-    c.checkQuorum = checkQuorum;
-    c.randomSeed = 42;
-    return c;
-}
-
-Entry entry(Index i, Term t, std::string data = {}) {
-    return Entry{i, t, EntryType::Normal, data};
-}
-
-int countMessages(const std::deque<Message>& q, MessageType type, NodeId from = kNoNode,
-                  NodeId to = kNoNode) {
-    int n = 0;
-    for (const Message& m : q)
-        n += m.type == type && (from == kNoNode || m.from == from) && (to == kNoNode || m.to == to);
-    return n;
-}
-
-// Elects `id` and lets every message settle.
-void elect(TestCluster& c, NodeId id) {
-    c.node(id).campaign();
-    c.stabilize();
-}
-
-std::vector<std::string> appliedData(TestCluster& c, NodeId id) {
-    std::vector<std::string> out;
-    for (const Entry& e : c.peer(id).applied)
-        if (e.type == EntryType::Normal && !e.data.empty())
-            out.push_back(e.data);
-    return out;
-}
-
-} // namespace
+using namespace troupe::raft::test;
 
 class TestRaftNode : public QObject {
     Q_OBJECT
