@@ -10,14 +10,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
-#include <functional>
-#include <memory>
-#include <mutex>
 #include <thread>
 
 #include "core/bytes.h"
+#include "raft_log_test_util.h"
 #include "storage/log_store.h"
 #include "storage/raft_log_store.h"
 #include "storage/writer.h"
@@ -47,100 +44,6 @@ std::vector<Entry> run(raft::Index lo, raft::Index hi, raft::Term term) {
 raft::ConfState conf(std::vector<raft::NodeId> voters, std::vector<raft::NodeId> learners = {}) {
     return raft::ConfState{std::move(voters), std::move(learners)};
 }
-
-// Holds the writer thread inside a completion until released (at the latest when the gate is
-// destroyed), so that everything submitted meanwhile is taken as one batch. The state is shared
-// with the completion, which may still be returning after the gate is gone.
-class WriterGate {
-public:
-    explicit WriterGate(Writer& writer) : m_state(std::make_shared<State>()) {
-        Writer::TxnWork nothing{[](MDB_txn*, Status*) { return Status::ok(); }, 0};
-        writer.submitWork(std::move(nothing), false, [state = m_state](Status) {
-            std::unique_lock lock(state->mutex);
-            state->entered = true;
-            state->cv.notify_all();
-            state->cv.wait_for(lock, 60s, [&] { return state->released; });
-        });
-    }
-    ~WriterGate() { release(); }
-    bool waitEntered() {
-        std::unique_lock lock(m_state->mutex);
-        return m_state->cv.wait_for(lock, 60s, [&] { return m_state->entered; });
-    }
-    void release() {
-        std::lock_guard lock(m_state->mutex);
-        m_state->released = true;
-        m_state->cv.notify_all();
-    }
-
-private:
-    struct State {
-        std::mutex mutex;
-        std::condition_variable cv;
-        bool entered = false;
-        bool released = false;
-    };
-    std::shared_ptr<State> m_state;
-};
-
-// Counts completions; the test waits for them with a deadline.
-class Completions {
-public:
-    RaftLogStore::Completion add() {
-        return [this](Status s) {
-            std::lock_guard lock(m_mutex);
-            m_statuses.push_back(std::move(s));
-            m_cv.notify_all();
-        };
-    }
-    bool waitFor(std::size_t n) {
-        std::unique_lock lock(m_mutex);
-        return m_cv.wait_for(lock, 60s, [&] { return m_statuses.size() >= n; });
-    }
-    std::vector<Status> statuses() {
-        std::lock_guard lock(m_mutex);
-        return m_statuses;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    std::vector<Status> m_statuses;
-};
-
-// An environment, its writer and stores over it, reopenable on the same directory.
-struct Fixture {
-    QString dir;
-    EnvironmentOptions options;
-    bool withWriter = true;
-    MetricsRegistry metrics;
-    std::unique_ptr<Environment> env;
-    std::unique_ptr<Writer> writer;
-
-    bool open() {
-        env = openEnv(dir, options);
-        if (!env)
-            return false;
-        if (withWriter) {
-            writer = std::make_unique<Writer>(*env, metrics);
-            writer->start();
-        }
-        return true;
-    }
-    void close() {
-        writer.reset();
-        env.reset();
-    }
-    std::unique_ptr<RaftLogStore> store(std::uint32_t shard) {
-        Result<std::unique_ptr<RaftLogStore>> s = RaftLogStore::open(*env, shard, writer.get());
-        if (!s) {
-            qWarning("store open failed: %s", str(s.status()));
-            return nullptr;
-        }
-        return std::move(*s);
-    }
-    std::uint64_t counter(const char* name) { return metrics.counter(name, "").value(); }
-};
 
 bool sameEntries(const std::vector<Entry>& a, const std::vector<Entry>& b) {
     return a == b;
@@ -609,8 +512,28 @@ private slots:
     void measureGroupCommit() {
         if (!std::getenv("TROUPE_RAFT_LOG_BENCH"))
             QSKIP("set TROUPE_RAFT_LOG_BENCH=1 to measure");
-        for (std::uint32_t groups : {1u, 1000u}) {
-            auto f = freshFixture();
+        for (FsyncMode mode : {FsyncMode::Always, FsyncMode::Off})
+            for (std::uint32_t groups : {1u, 1000u})
+                measure(groups, mode);
+    }
+
+    // A stopped writer refuses new requests; the store is unchanged.
+    void writerStopped() {
+        auto f = freshFixture();
+        QVERIFY(f);
+        auto s = f->store(1);
+        QVERIFY(s->append(run(1, 2, 1)).isOk());
+        f->writer->stop();
+        QCOMPARE(s->append(run(3, 4, 1)).code(), ErrorCode::ShuttingDown);
+        QCOMPARE(s->lastIndex(), raft::Index(2));
+    }
+
+private:
+    void measure(std::uint32_t groups, FsyncMode mode) {
+        {
+            EnvironmentOptions options;
+            options.fsync = mode;
+            auto f = freshFixture(true, options);
             QVERIFY(f);
             const int threads = groups == 1 ? 1 : 4;
             const int rounds = groups == 1 ? 2000 : 20;
@@ -650,10 +573,11 @@ private slots:
             QCOMPARE(failures.load(), 0);
             const double appends = double(groups) * rounds;
             const std::uint64_t fsyncs = f->counter("troupe_fsyncs_total") - fsyncsBefore;
-            qInfo("groups=%u threads=%d appends=%.0f seconds=%.3f appends/s=%.0f fsyncs=%llu "
-                  "appends/fsync=%.1f",
-                  groups, threads, appends, seconds, appends / seconds,
-                  static_cast<unsigned long long>(fsyncs), appends / double(fsyncs));
+            qInfo("fsync=%s groups=%u threads=%d appends=%.0f seconds=%.3f appends/s=%.0f "
+                  "fsyncs=%llu appends/fsync=%.1f",
+                  std::string(fsyncModeName(mode)).c_str(), groups, threads, appends, seconds,
+                  appends / seconds, static_cast<unsigned long long>(fsyncs),
+                  fsyncs ? appends / double(fsyncs) : 0.0);
         }
     }
 };
