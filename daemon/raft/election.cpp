@@ -45,6 +45,7 @@ void Node::State::becomePreCandidate() {
     // Pre-vote keeps term and vote: nothing is persisted until a real election can be won.
     votes.clear();
     lead = kNoNode;
+    quiet = false;
     electionElapsed = 0;
     resetRandomizedTimeout();
     role = Role::PreCandidate;

@@ -232,6 +232,10 @@ bool Node::quiescent() const {
     return m_state->quiet;
 }
 
+void Node::wake() {
+    m_state->wake();
+}
+
 void Node::leaderNodeAlive() {
     State& s = *m_state;
     if (s.role == Role::Follower && s.lead != kNoNode)

@@ -92,13 +92,22 @@ public:
     // The driver took a snapshot at `index` and compacted storage; the core forgets entries.
     void compacted(Index index);
 
-    // A group goes quiet when it is the leader, every follower has acknowledged the whole log
-    // and the commit index, and nothing is pending: it then sends no heartbeats and its
-    // followers do not time out while the leader's node is alive (MultiRaft's node-level
-    // heartbeat says so). Any proposal, message or read wakes it.
+    // Quiescence (Config::quiesce): a leader whose followers have all acknowledged the whole
+    // log and the commit index, with nothing pending (no reads, transfer, unpersisted or
+    // unapplied entries), sends one last heartbeat marked `quiesce` and then stops sending
+    // heartbeats and checking the quorum; its lease ends (its tick clock stops). A follower
+    // whose log and commit match that heartbeat goes quiet too. The driver then stops ticking
+    // quiet groups (MultiRaft does) and wakes a follower when the leader's node goes silent
+    // (wake()); any proposal, read, transfer, membership change or message other than a
+    // heartbeat answer wakes a group by itself. true while quiet.
     bool quiescent() const;
     // Followers of a quiet group: the leader's node was heard from (keeps the election timer).
+    // A driver that does not tick quiet groups at all (MultiRaft) need not call it.
     void leaderNodeAlive();
+    // Leaves quiescence without a message: the driver learned that the leader's node went
+    // silent (MultiRaft's node-level heartbeat stopped), so the follower must tick again and,
+    // after its election timeout, campaign.
+    void wake();
 
     NodeId id() const;
     Term term() const;
