@@ -127,7 +127,7 @@ std::vector<Request> ScriptReader::line(std::string_view text, bool autocommit) 
         }
     }
     if (m_mode == Mode::Actordb && startsStatement(t) && endsStatement(m_buffer))
-        m_buffer.insert(m_buffer.size() - 1, ";"); // before the previous line's newline
+        m_buffer.insert(m_buffer.end() - 1, ';'); // before the previous line's newline
     m_buffer.append(text);
     m_buffer += '\n';
     if (autocommit) {
