@@ -69,6 +69,7 @@ void Node::State::becomeLeader() {
         pr.next = lastIndex() + 1;
         pr.recentActive = true;
         pr.knownCommit = 0;
+        pr.sentCommit = 0;
         pr.ackTick = -1;
         pr.becomeProbe();
         pr.next = lastIndex() + 1;

@@ -51,6 +51,7 @@ struct Progress {
     bool recentActive = false; // heard from within the last check-quorum period
     bool learner = false;
     Index knownCommit = 0;            // the follower's commit index, as it last told us
+    Index sentCommit = 0;             // the highest commit index sent to it
     std::int64_t ackTick = -1;        // leader tick of the latest heartbeat it acknowledged
     Index pendingSnapshot = 0;        // Snapshot: index of the snapshot being sent
     std::uint64_t snapshotOffset = 0; // Snapshot: bytes the follower has acknowledged

@@ -41,6 +41,7 @@ bool Node::State::sendAppend(NodeId to, bool sendIfEmpty) {
     m.index = prev;
     m.logTerm = *prevTerm;
     m.commit = committed;
+    pr.sentCommit = std::max(pr.sentCommit, committed);
     std::uint64_t bytes = 0;
     for (const Entry& e : *ents)
         bytes += e.data.size();
@@ -74,6 +75,7 @@ void Node::State::sendHeartbeat(NodeId to, const std::string& context, bool quie
     m.to = to;
     // Never more than the follower is known to hold: it may not have the entries yet.
     m.commit = std::min(committed, it->second.match);
+    it->second.sentCommit = std::max(it->second.sentCommit, m.commit);
     // The send tick comes back in the answer and starts the lease; a quiescing heartbeat
     // carries 0 because the lease clock stops while quiet.
     m.index = quiesce ? 0 : static_cast<Index>(now);
@@ -221,7 +223,7 @@ void Node::State::handleAppendResponse(const Message& m) {
         bool sent = false;
         while (sendAppend(m.from, false))
             sent = true;
-        if (!sent && pr.knownCommit < committed && pr.inflights.count() == 0)
+        if (!sent && pr.knownCommit < committed && pr.sentCommit < committed)
             sendAppend(m.from, true);
     }
     if (role == Role::Leader && m.from == transferee && pr.match == lastIndex()) {

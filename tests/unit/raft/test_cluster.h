@@ -36,12 +36,12 @@ public:
 
     // Creates nodes `ids`; `voters` (default: all of ids) form the initial configuration.
     void addNodes(const std::vector<NodeId>& ids, std::vector<NodeId> voters = {},
-                  std::vector<NodeId> learners = {}) {
+                  std::vector<NodeId> learners = {}, const Config* config = nullptr) {
         if (voters.empty())
             voters = ids;
         for (NodeId id : ids) {
             Peer& p = m_peers[id];
-            p.cfg = m_base;
+            p.cfg = config ? *config : m_base;
             p.cfg.id = id;
             p.storage = std::make_unique<MemoryLogStorage>();
             Snapshot initial;
@@ -119,6 +119,8 @@ public:
             }
             if (m_cut.count({m.from, m.to}) || !m_peers.count(m.to) || !peer(m.to).node) {
                 ++m_dropped;
+                if (m_dropObserver)
+                    m_dropObserver(m);
                 continue;
             }
             if (m_observer)
@@ -224,6 +226,8 @@ public:
     std::deque<Message>& inflight() { return m_inflight; }
     int delivered() const { return m_delivered; }
     void setObserver(std::function<void(const Message&)> f) { m_observer = std::move(f); }
+    void setDropObserver(std::function<void(const Message&)> f) { m_dropObserver = std::move(f); }
+    void setConfig(NodeId id, const Config& cfg) { peer(id).cfg = cfg; }
 
 private:
     static void check(const Status& s) {
@@ -247,6 +251,7 @@ private:
     std::deque<Message> m_inflight;
     std::set<std::pair<NodeId, NodeId>> m_cut;
     std::function<void(const Message&)> m_observer;
+    std::function<void(const Message&)> m_dropObserver;
     int m_delivered = 0;
     int m_dropped = 0;
 };
