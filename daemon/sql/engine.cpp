@@ -249,6 +249,10 @@ Executor& Engine::executor() {
     return *m_impl->executor;
 }
 
+storage::Environment& Engine::environment() {
+    return *m_impl->env;
+}
+
 void Engine::shutdown() {
     if (m_impl)
         m_impl->shutdown();

@@ -70,6 +70,8 @@ public:
 
     // For multi-actor transactions (ActorTxn).
     Executor& executor();
+    // Read-only inspection of committed state (actor_inspect.h); never write through it.
+    storage::Environment& environment();
 
     // Stops accepting requests, finishes the queued ones, flushes and closes LMDB. Idempotent.
     // Requests after it fail with ShuttingDown; the catalog calls must not race with it.
