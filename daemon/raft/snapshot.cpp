@@ -83,9 +83,11 @@ void Node::State::handleSnapshotChunk(const Message& m) {
     }
     Snapshot snap{incoming->meta, std::move(incoming->data)};
     incoming.reset();
-    restore(snap);
+    // Installed: the log is exactly the snapshot. Already contained: only the prefix up to the
+    // commit index is known to match the leader's, not whatever follows it.
+    bool installed = restore(snap);
     r.type = MessageType::AppendResponse;
-    r.index = lastIndex();
+    r.index = installed ? lastIndex() : committed;
     r.commit = committed;
     send(std::move(r));
 }

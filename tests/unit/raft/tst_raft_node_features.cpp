@@ -38,6 +38,7 @@ class TestRaftNodeFeatures : public QObject {
 private slots:
     void snapshotSentInChunksAndInstalled();
     void wantSnapshotPastThreshold();
+    void snapshotAlreadyInLogOnlyMovesCommit();
     void confChangeWaitsForCommitInLeaderTerm();
     void oneUncommittedConfChangeAtATime();
     void learnerGetsLogButNeitherVotesNorCounts();
@@ -105,6 +106,35 @@ void TestRaftNodeFeatures::wantSnapshotPastThreshold() {
     c.processAll();
     QVERIFY(!c.peer(1).wantSnapshot); // not again until the log grows past the threshold
     QCOMPARE(appliedData(c, 1).back(), std::string("y"));
+}
+
+void TestRaftNodeFeatures::snapshotAlreadyInLogOnlyMovesCommit() {
+    TestCluster c(baseConfig());
+    c.addNodes({1, 2, 3});
+    elect(c, 1);
+    for (int i = 0; i < 5; ++i)
+        QVERIFY(c.node(1).propose("e" + std::to_string(i)).isOk());
+    c.deliver([](const Message& m) { return m.type == MessageType::Append && m.to == 2; });
+    c.inflight().clear();
+    QCOMPARE(c.node(2).lastIndex(), Index(6));
+    QCOMPARE(c.node(2).commitIndex(), Index(1));
+    Message chunk;
+    chunk.type = MessageType::SnapshotChunk;
+    chunk.from = 1;
+    chunk.to = 2;
+    chunk.term = c.node(1).term();
+    chunk.snapshot = SnapshotMeta{4, c.node(1).term(), c.node(1).conf()};
+    chunk.data = "s";
+    chunk.last = true;
+    c.node(2).step(chunk);
+    c.processAll();
+    QCOMPARE(c.node(2).commitIndex(), Index(4));
+    QCOMPARE(c.node(2).lastIndex(), Index(6)); // the log is kept
+    QCOMPARE(c.peer(2).storage->snapshotMeta().index, Index(0));
+    QCOMPARE(c.inflight().size(), std::size_t(1));
+    // It vouches only for the prefix the snapshot covers, not for entries 5 and 6.
+    QCOMPARE(c.inflight().front().type, MessageType::AppendResponse);
+    QCOMPARE(c.inflight().front().index, Index(4));
 }
 
 void TestRaftNodeFeatures::confChangeWaitsForCommitInLeaderTerm() {
