@@ -120,6 +120,7 @@ Gauge& Server::readyGauge() {
 
 Status Server::start(Parts& parts) {
     const Config& c = m_config;
+    const auto started = std::chrono::steady_clock::now(); // uptime in admin_cluster_info
     Result<std::unique_ptr<platform::DataDirLock>> lock = platform::DataDirLock::acquire(c.dataDir);
     if (!lock)
         return lock.status();
@@ -172,6 +173,9 @@ Status Server::start(Parts& parts) {
     thriftOptions.tlsKeyFile = c.tlsKeyFile.string();
     thriftOptions.maxConnections = c.thriftMaxConnections;
     thriftOptions.idleTimeout = c.thriftIdleTimeout;
+    thriftOptions.facts.startedAt = started;
+    thriftOptions.facts.ports = {
+        {"mysql", parts.mysql->port()}, {"http", parts.http->port()}, {"node", c.nodePort}};
     parts.thrift = std::make_unique<thrift::ThriftServer>(*parts.database, thriftOptions);
     return parts.thrift->start();
 }

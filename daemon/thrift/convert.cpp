@@ -1,6 +1,7 @@
 #include "thrift/convert.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "sql/sql_text.h"
 
@@ -135,6 +136,7 @@ Result<Renumbered> renumberParameters(std::string_view sql, int offset) {
     Renumbered out;
     out.sql.reserve(sql.size() + 16);
     int anonymous = 0; // SQLite numbers a bare ? one past the highest number used so far
+    std::map<std::string, int, std::less<>> named;
     std::size_t i = 0;
     while (i < sql.size()) {
         const char c = sql[i];
@@ -175,10 +177,23 @@ Result<Renumbered> renumberParameters(std::string_view sql, int offset) {
             continue;
         }
         if ((c == ':' || c == '@' || c == '$') && i + 1 < sql.size() &&
-            sql::isWordChar(sql[i + 1]) && (i == 0 || !sql::isWordChar(sql[i - 1])) && offset > 0)
-            return Status(ErrorCode::InvalidArgument,
-                          "named parameters (" + std::string(1, c) +
-                              "name) take one row of binding values only; use ?1, ?2, ...");
+            sql::isWordChar(sql[i + 1]) && (i == 0 || !sql::isWordChar(sql[i - 1]))) {
+            // A named parameter takes the number SQLite would give it (one past the highest so
+            // far, at its first use; the same number at every use; `:a` and `@a` differ), so
+            // each repetition binds its row by position exactly as a single row would.
+            const std::size_t end = sql::wordEnd(sql, i + 1);
+            const std::string name(sql.substr(i, end - i));
+            auto [it, added] = named.emplace(name, 0);
+            if (added) {
+                it->second = std::max(anonymous, out.highest) + 1;
+                anonymous = std::max(anonymous, it->second);
+                out.highest = std::max(out.highest, it->second);
+            }
+            out.sql += '?';
+            out.sql += std::to_string(it->second + offset);
+            i = end;
+            continue;
+        }
         out.sql += c;
         ++i;
     }
@@ -255,6 +270,29 @@ Result<BoundSql> bindStatements(const std::vector<std::string>& statements,
         for (const auto& row : rows[i])
             TROUPE_RETURN_IF_ERROR(appendBound(out, statements[i], &row, offset));
         repeats.push_back(rows[i].size());
+    }
+    return out;
+}
+
+std::map<std::string, double> parsePrometheusText(std::string_view text) {
+    std::map<std::string, double> out;
+    while (!text.empty()) {
+        const std::size_t end = std::min(text.find('\n'), text.size());
+        const std::string line(sql::trim(text.substr(0, end)));
+        text.remove_prefix(std::min(end + 1, text.size()));
+        if (line.empty() || line.front() == '#')
+            continue;
+        // The value follows the name (and its labels, which may hold spaces inside quotes):
+        // it is the last field but for an optional timestamp; TroupeDB writes none.
+        const std::size_t space = line.rfind(' ');
+        if (space == std::string::npos)
+            continue;
+        const std::string number = line.substr(space + 1);
+        char* parsed = nullptr;
+        const double value = std::strtod(number.c_str(), &parsed);
+        if (parsed == number.c_str() || *parsed != '\0')
+            continue;
+        out[std::string(sql::trim(line.substr(0, space)))] = value;
     }
     return out;
 }

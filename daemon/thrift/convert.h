@@ -8,6 +8,7 @@
 // is explicit here; codes ActorDB has no name for are Error (100) with TroupeDB's message, which
 // starts with the code's name ("too_large: ...").
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,8 +39,9 @@ gen::Result toResult(const sql::ExecResult& result);
 
 // The SQL and parameters that run `sql` once per row of `rows` in one request: one row binds
 // directly; several repeat the SQL, the parameters of repetition i renumbered past those of
-// the earlier ones (?N becomes ?N+offset; anonymous ? are numbered as SQLite does). Named
-// parameters (:a, @a, $a) work with one row only (InvalidArgument otherwise).
+// the earlier ones (?N becomes ?N+offset; anonymous ? and named parameters :a, @a, $a are
+// numbered as SQLite does — by first appearance — and become ?N+offset too). A row binds by
+// position, named parameters included, exactly as a single row does.
 struct BoundSql {
     std::string sql;
     std::vector<sql::Value> params;
@@ -51,12 +53,18 @@ Result<BoundSql> bindStatements(const std::vector<std::string>& statements,
                                 const std::vector<std::vector<std::vector<gen::Val>>>& rows,
                                 std::vector<std::size_t>& repeats);
 
-// The highest parameter number `sql` uses and the same SQL with every parameter number raised
-// by `offset`. InvalidArgument for named parameters when offset > 0.
+// The highest parameter number `sql` uses and the same SQL with every parameter written as
+// ?N, its number (SQLite's numbering) raised by `offset`. InvalidArgument for a number over
+// 6 digits.
 struct Renumbered {
     std::string sql;
     int highest = 0;
 };
 Result<Renumbered> renumberParameters(std::string_view sql, int offset);
+
+// The samples of a Prometheus text exposition (MetricsRegistry::renderPrometheus, /metrics) as
+// name -> value: `# ...` lines and blank lines are skipped; a sample with labels keeps them in
+// its name (`x{a="b"}`); lines without a number are skipped. NaN and +Inf/-Inf are kept.
+std::map<std::string, double> parsePrometheusText(std::string_view text);
 
 } // namespace troupe::thrift

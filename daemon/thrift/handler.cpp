@@ -48,8 +48,8 @@ std::string quoteName(const std::string& name) {
 
 } // namespace
 
-ActordbHandler::ActordbHandler(sql::Database& db, std::string peer)
-    : m_db(db), m_peer(std::move(peer)) {}
+ActordbHandler::ActordbHandler(sql::Database& db, std::string peer, ServerFacts facts)
+    : m_db(db), m_peer(std::move(peer)), m_facts(std::move(facts)) {}
 
 void ActordbHandler::protocolVersion(std::string& out) {
     out = gen::g_troupe_constants.VERSION;

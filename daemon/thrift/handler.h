@@ -7,20 +7,34 @@
 // fresh node can be set up). Facade errors become InvalidRequestException{code, info} with
 // ActorDB's codes (convert.h); nothing else is thrown.
 //
+// The admin_* methods (TroupeDB's extensions for the console, handler_admin.cpp) need a user
+// with admin rights (read,write on `*`): NotLoggedIn before login, NotPermitted otherwise.
+//
 // Threads: one connection's thread (the facade calls block until answered).
 
+#include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 
+#include "core/metrics.h"
 #include "sql/database.h"
 #include "troupe_idl/Actordb.h"
 
 namespace troupe::thrift {
 
+// What admin_cluster_info reports beyond the database, given by the composition root.
+struct ServerFacts {
+    std::string version = TROUPE_VERSION;
+    std::map<std::string, int> ports;   // "mysql", "http", "node"; the server adds "thrift"
+    MetricsRegistry* metrics = nullptr; // nullptr: MetricsRegistry::global()
+    std::chrono::steady_clock::time_point startedAt = std::chrono::steady_clock::now();
+};
+
 class ActordbHandler : public gen::ActordbIf {
 public:
     // `peer` names the client in log lines.
-    ActordbHandler(sql::Database& db, std::string peer);
+    ActordbHandler(sql::Database& db, std::string peer, ServerFacts facts = {});
 
     void protocolVersion(std::string& out) override;
     void login(gen::LoginResult& out, const std::string& username,
@@ -52,11 +66,25 @@ public:
         const std::string& sql, const std::vector<std::string>& flags,
         const std::vector<std::vector<std::vector<gen::Val>>>& bindingvals) override;
 
+    // Admin extensions (handler_admin.cpp).
+    void admin_cluster_info(gen::AdminClusterInfo& out) override;
+    void admin_list_actors(gen::AdminActorList& out, const std::string& actortype,
+                           const std::string& prefix, const std::string& after,
+                           std::int32_t limit) override;
+    void admin_actor_info(gen::AdminActorInfo& out, const std::string& actortype,
+                          const std::string& actorname) override;
+    void admin_schema(gen::AdminSchema& out, const std::string& actortype) override;
+    void admin_metrics(std::map<std::string, double>& out) override;
+
     const std::optional<std::string>& user() const { return m_user; }
 
 private:
     // Throws NotLoggedIn unless logged in.
     const std::string& requireLogin() const;
+    // Throws NotLoggedIn, or NotPermitted unless the user has admin rights.
+    void requireAdmin() const;
+    // The local shards (SHOW shards).
+    std::vector<gen::AdminShard> shards() const;
     sql::Session session() const;
     sql::ExecFlags flagsOf(const std::vector<std::string>& flags) const;
     // The Result of an answer, or throws its error.
@@ -67,6 +95,7 @@ private:
 
     sql::Database& m_db;
     std::string m_peer;
+    ServerFacts m_facts;
     std::optional<std::string> m_user; // after a successful login
     std::string m_salt;                // of salt(); the next login's password is a scramble
 };

@@ -113,7 +113,9 @@ void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStre
     auto protocol =
         std::make_shared<apache::thrift::protocol::TBinaryProtocolT<ConnectionTransport>>(
             transport, limit, limit, /*strictRead=*/true, /*strictWrite=*/true);
-    auto handler = std::make_shared<ActordbHandler>(m_db, peer);
+    ServerFacts facts = m_options.facts;
+    facts.ports["thrift"] = port();
+    auto handler = std::make_shared<ActordbHandler>(m_db, peer, std::move(facts));
     gen::ActordbProcessor processor(handler);
     try {
         for (bool first = true;; first = false) {

@@ -26,6 +26,7 @@
 #include "core/status.h"
 #include "net/connection_listener.h"
 #include "sql/database.h"
+#include "thrift/handler.h"
 
 namespace asio::ssl {
 class context;
@@ -46,6 +47,8 @@ struct ThriftServerOptions {
     std::chrono::milliseconds connectTimeout{std::chrono::seconds(10)};
     // A connection waiting this long for its next call is closed; 0: never (ActorDB's default).
     std::chrono::milliseconds idleTimeout{0};
+    // For admin_cluster_info and admin_metrics; the Thrift port is added by the server.
+    ServerFacts facts;
 };
 
 class ThriftServer {

@@ -378,4 +378,75 @@ Result<std::int64_t> Client::uniqid() {
     return out;
 }
 
+Result<ClusterInfo> Client::clusterInfo() {
+    gen::AdminClusterInfo in;
+    TROUPE_RETURN_IF_ERROR(m_impl->run([&](gen::ActordbClient& c) { c.admin_cluster_info(in); }));
+    ClusterInfo out;
+    out.nodeName = in.nodeName;
+    out.version = in.version;
+    out.uptimeSeconds = in.uptimeSeconds;
+    for (const auto& [name, port] : in.ports)
+        out.ports[name] = port;
+    for (const gen::AdminNode& n : in.nodes)
+        out.nodes.emplace_back(n.name, n.group);
+    for (const gen::AdminGroup& g : in.groups)
+        out.groups.emplace_back(g.name, g.type);
+    for (const gen::AdminShard& s : in.shards)
+        out.shards.push_back(
+            ShardInfo{s.shard, s.hashFrom, s.hashTo, s.leader, s.replicas, s.state});
+    return out;
+}
+
+Result<ActorPage> Client::listActors(const std::string& type, const std::string& prefix,
+                                     const std::string& after, int limit) {
+    gen::AdminActorList in;
+    TROUPE_RETURN_IF_ERROR(m_impl->run(
+        [&](gen::ActordbClient& c) { c.admin_list_actors(in, type, prefix, after, limit); }));
+    ActorPage out;
+    out.names = std::move(in.names);
+    if (in.__isset.nextCursor)
+        out.nextCursor = std::move(in.nextCursor);
+    return out;
+}
+
+Result<ActorInfo> Client::actorInfo(const std::string& type, const std::string& name) {
+    gen::AdminActorInfo in;
+    TROUPE_RETURN_IF_ERROR(
+        m_impl->run([&](gen::ActordbClient& c) { c.admin_actor_info(in, type, name); }));
+    ActorInfo out;
+    out.type = in.actortype;
+    out.name = in.actorname;
+    out.actorId = in.actorId;
+    out.pages = in.pages;
+    out.sizeBytes = in.sizeBytes;
+    out.storedBytes = in.storedBytes;
+    out.schemaVersion = in.schemaVersion;
+    out.typeSchemaVersion = in.typeSchemaVersion;
+    out.shard = in.shard;
+    return out;
+}
+
+Result<SchemaInfo> Client::schemaInfo(const std::string& type) {
+    gen::AdminSchema in;
+    TROUPE_RETURN_IF_ERROR(m_impl->run([&](gen::ActordbClient& c) { c.admin_schema(in, type); }));
+    SchemaInfo out;
+    out.revision = in.revision;
+    for (const gen::AdminActorType& t : in.types) {
+        ActorTypeSchema schema;
+        schema.name = t.name;
+        schema.kv = t.kv;
+        schema.version = t.version;
+        for (const gen::AdminSchemaVersion& v : t.history)
+            schema.history.push_back(SchemaVersion{v.version, v.statements});
+        out.types.push_back(std::move(schema));
+    }
+    return out;
+}
+
+Result<std::map<std::string, double>> Client::metrics() {
+    std::map<std::string, double> out;
+    TROUPE_RETURN_IF_ERROR(m_impl->run([&](gen::ActordbClient& c) { c.admin_metrics(out); }));
+    return out;
+}
+
 } // namespace troupe::client

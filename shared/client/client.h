@@ -19,7 +19,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -47,6 +49,60 @@ struct QueryResult {
     std::int64_t lastChangeRowid = 0;
     std::int64_t rowsChanged = 0;
     std::vector<QueryResult> batch;
+};
+
+// The admin calls' answers (TroupeDB's extensions; resources/docs/thrift.md).
+struct ShardInfo {
+    int shard = 0;
+    std::int64_t hashFrom = 0; // inclusive range of the 32-bit actor hash
+    std::int64_t hashTo = 0;
+    std::string leader;
+    std::vector<std::string> replicas;
+    std::string state; // this node's role: "leader", ...
+};
+
+struct ClusterInfo {
+    std::string nodeName; // the node answering
+    std::string version;
+    std::int64_t uptimeSeconds = 0;
+    std::map<std::string, int> ports;                        // thrift, mysql, http, node
+    std::vector<std::pair<std::string, std::string>> nodes;  // (name, group)
+    std::vector<std::pair<std::string, std::string>> groups; // (name, type)
+    std::vector<ShardInfo> shards;
+};
+
+struct ActorPage {
+    std::vector<std::string> names;
+    std::optional<std::string> nextCursor; // pass as `after` for the next page; none at the end
+};
+
+struct ActorInfo {
+    std::string type;
+    std::string name;
+    std::int64_t actorId = 0;
+    std::int64_t pages = 0;
+    std::int64_t sizeBytes = 0;   // the SQLite file's size
+    std::int64_t storedBytes = 0; // as stored (compressed)
+    int schemaVersion = 0;        // applied by the actor
+    int typeSchemaVersion = 0;    // the type's current version
+    int shard = 0;
+};
+
+struct SchemaVersion {
+    int version = 0;
+    std::vector<std::string> statements; // what moved the type from version-1 to version
+};
+
+struct ActorTypeSchema {
+    std::string name;
+    bool kv = false;
+    int version = 0;
+    std::vector<SchemaVersion> history; // oldest first
+};
+
+struct SchemaInfo {
+    std::int64_t revision = 0;
+    std::vector<ActorTypeSchema> types;
 };
 
 struct ConnectOptions {
@@ -105,6 +161,19 @@ public:
     Result<std::vector<std::pair<std::string, std::string>>> actorColumns(const std::string& type,
                                                                           const std::string& table);
     Result<std::int64_t> uniqid();
+
+    // Admin calls (TroupeDB only; a user with admin rights, else NotPermitted).
+    Result<ClusterInfo> clusterInfo();
+    // Names of `type` starting with `prefix`, after `after` (the previous page's nextCursor),
+    // at most `limit` (<= 0: 100; the server caps it at 1000).
+    Result<ActorPage> listActors(const std::string& type, const std::string& prefix = {},
+                                 const std::string& after = {}, int limit = 100);
+    // InvalidType for an unknown type, NoCreate for a missing actor.
+    Result<ActorInfo> actorInfo(const std::string& type, const std::string& name);
+    // Every type when `type` is empty.
+    Result<SchemaInfo> schemaInfo(const std::string& type = {});
+    // The /metrics samples as name -> value.
+    Result<std::map<std::string, double>> metrics();
 
     class Impl;
 

@@ -101,6 +101,86 @@ exception InvalidRequestException
   2: required string info
 }
 
+// ---- TroupeDB's admin extensions (the console's calls; ActorDB has none of these) ----
+// Every admin_* method needs a login with admin rights (read,write on `*`): NotLoggedIn before
+// login, NotPermitted for other users. Documented in resources/docs/thrift.md.
+
+struct AdminNode
+{
+  1: required string name,   // name@host, as in `USE config` nodes
+  2: required string group
+}
+
+struct AdminGroup
+{
+  1: required string name,
+  2: required string type    // "cluster"
+}
+
+// One shard: a range of the 32-bit actor hash. Until the cluster work lands every shard is
+// local: leader = this node, replicas = [this node], state "leader".
+struct AdminShard
+{
+  1: required i32 shard,
+  2: required i64 hashFrom,  // inclusive
+  3: required i64 hashTo,    // inclusive
+  4: required string leader,
+  5: required list<string> replicas,
+  6: required string state   // this node's role in the shard's group
+}
+
+struct AdminClusterInfo
+{
+  1: required string nodeName,         // this node
+  2: required string version,          // troupe-server's version
+  3: required i64 uptimeSeconds,
+  4: required map<string,i32> ports,   // "thrift", "mysql", "http", "node"
+  5: required list<AdminNode> nodes,
+  6: required list<AdminGroup> groups,
+  7: required list<AdminShard> shards
+}
+
+// A page of actor names. nextCursor, when set, is the `after` of the next page.
+struct AdminActorList
+{
+  1: required list<string> names,
+  2: optional string nextCursor
+}
+
+struct AdminActorInfo
+{
+  1: required string actortype,
+  2: required string actorname,
+  3: required i64 pages,               // database size in SQLite pages
+  4: required i64 sizeBytes,           // pages * pageSize: the SQLite file's size
+  5: required i64 storedBytes,         // bytes stored for its pages (LZ4-compressed)
+  6: required i32 schemaVersion,       // schema statements its database has applied
+  7: required i32 typeSchemaVersion,   // the type's current version (applied on next use)
+  8: required i32 shard,
+  9: required i64 actorId
+}
+
+// A schema version of a type: version v is reached by running `statements` on version v-1.
+struct AdminSchemaVersion
+{
+  1: required i32 version,
+  2: required list<string> statements
+}
+
+struct AdminActorType
+{
+  1: required string name,
+  2: required bool kv,
+  3: required i32 version,
+  4: required list<AdminSchemaVersion> history   // oldest first
+}
+
+struct AdminSchema
+{
+  1: required i64 revision,                      // bumped by every schema change
+  2: required list<AdminActorType> types
+}
+
 service Actordb
 {
   string protocolVersion(),
@@ -167,5 +247,27 @@ service Actordb
   Result exec_single_batch_param(1: required string actorname, 2: required string actortype,
                                  3: required string sql, 4: list<string> flags = [],
                                  5: list<list<list<Val>>> bindingvals = [])
-    throws (1: InvalidRequestException ire)
+    throws (1: InvalidRequestException ire),
+
+  // ---- Admin extensions (TroupeDB): appended, so ActorDB's method ids never move ----
+
+  // This node, the configured nodes and groups, and the shards with their leaders.
+  AdminClusterInfo admin_cluster_info() throws (1: InvalidRequestException ire),
+
+  // Actors of a type whose name starts with `prefix`, in name order, after the name `after`
+  // (a cursor: the nextCursor of the previous page; empty = from the start); at most `limit`
+  // (<= 0: 100; capped at 1000). InvalidType for an unknown type.
+  AdminActorList admin_list_actors(1: required string actortype, 2: string prefix = "",
+                                   3: string after = "", 4: i32 limit = 100)
+    throws (1: InvalidRequestException ire),
+
+  // InvalidType for an unknown type, NoCreate for an actor that does not exist.
+  AdminActorInfo admin_actor_info(1: required string actortype, 2: required string actorname)
+    throws (1: InvalidRequestException ire),
+
+  // The schema with each type's version history; `actortype` empty = every type.
+  AdminSchema admin_schema(1: string actortype = "") throws (1: InvalidRequestException ire),
+
+  // The metrics of /metrics (Prometheus names, unlabelled) as name -> value.
+  map<string,double> admin_metrics() throws (1: InvalidRequestException ire)
 }

@@ -271,6 +271,37 @@ private slots:
         QVERIFY2(schema.isOk(), describe(schema.status()).c_str());
     }
 
+    // Named parameters with several rows of binding values: each row binds them by position
+    // (SQLite's numbering: first appearance), once per row, in one transaction.
+    void namedParametersSeveralRows() {
+        Client c;
+        QVERIFY(rootClient(c));
+        auto w = c.execSingle("named", "notes",
+                              "INSERT INTO note (txt, n) VALUES (:txt, :n); "
+                              "UPDATE note SET b = :txt WHERE txt = :txt",
+                              {"create"},
+                              {Row{std::string("a"), 1.0}, Row{std::string("b"), 2.0},
+                               Row{std::string("c"), std::int64_t(3)}});
+        QVERIFY2(w.isOk(), describe(w.status()).c_str());
+        QCOMPARE(w->rowsChanged, std::int64_t(6));
+        auto r = c.execSingle("named", "notes", "SELECT txt, n, b FROM note ORDER BY id");
+        QVERIFY2(r.isOk(), describe(r.status()).c_str());
+        QCOMPARE(r->rows.size(), std::size_t(3));
+        QCOMPARE(r->rows[1], (Row{std::string("b"), 2.0, std::string("b")}));
+        QCOMPARE(r->rows[2], (Row{std::string("c"), 3.0, std::string("c")}));
+        // exec_sql_param too, with @ and $ names, the same name used twice.
+        auto sql = c.execSql(
+            "ACTOR notes(named); INSERT INTO note (txt, n) VALUES (@t || $u, "
+            "length(@t))",
+            {Row{std::string("xy"), std::string("!")}, Row{std::string("z"), std::string("?")}});
+        QVERIFY2(sql.isOk(), describe(sql.status()).c_str());
+        auto check = c.execSingle("named", "notes", "SELECT txt, n FROM note WHERE id > 3");
+        QVERIFY2(check.isOk(), describe(check.status()).c_str());
+        QCOMPARE(check->rows.size(), std::size_t(2));
+        QCOMPARE(check->rows[0], (Row{std::string("xy!"), 2.0}));
+        QCOMPARE(check->rows[1], (Row{std::string("z?"), 1.0}));
+    }
+
     void notLoggedIn() {
         Client c;
         QVERIFY(c.connect(options(m_a, true, false)).isOk());

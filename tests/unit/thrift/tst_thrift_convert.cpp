@@ -6,6 +6,9 @@
 
 #include <thrift/transport/TTransportException.h>
 
+#include <cmath>
+
+#include "core/metrics.h"
 #include "thrift/convert.h"
 #include "thrift/transport.h"
 
@@ -135,10 +138,46 @@ private slots:
         QCOMPARE(r->highest, highest);
     }
 
-    void namedParametersTakeOneRow() {
-        QVERIFY(renumberParameters("SELECT :a", 0).isOk());
-        QCOMPARE(renumberParameters("SELECT :a", 1).status().code(), ErrorCode::InvalidArgument);
-        QVERIFY(renumberParameters("SELECT '12:30'", 1).isOk());
+    // Named parameters take SQLite's numbers (first appearance, one past the highest so far;
+    // the same number for every use), so that several rows can bind them by position.
+    void renumberNamed_data() {
+        QTest::addColumn<QString>("sql");
+        QTest::addColumn<int>("offset");
+        QTest::addColumn<QString>("expected");
+        QTest::addColumn<int>("highest");
+        QTest::newRow("colon") << "VALUES (:a, :b, :a)" << 0 << "VALUES (?1, ?2, ?1)" << 2;
+        QTest::newRow("offset") << "VALUES (:a, :b, :a)" << 4 << "VALUES (?5, ?6, ?5)" << 2;
+        QTest::newRow("prefixes differ")
+            << "VALUES (:a, @a, $a)" << 0 << "VALUES (?1, ?2, ?3)" << 3;
+        QTest::newRow("after a number") << "VALUES (?3, :x, ?)" << 1 << "VALUES (?4, ?5, ?6)" << 5;
+        QTest::newRow("not in strings") << "SELECT '12:30', :t" << 2 << "SELECT '12:30', ?3" << 1;
+        QTest::newRow("not inside a word") << "SELECT a$b, :c_1" << 0 << "SELECT a$b, ?1" << 1;
+    }
+    void renumberNamed() {
+        QFETCH(QString, sql);
+        QFETCH(int, offset);
+        QFETCH(QString, expected);
+        QFETCH(int, highest);
+        auto r = renumberParameters(sql.toStdString(), offset);
+        QVERIFY2(r.isOk(), r.status().toString().c_str());
+        QCOMPARE(QString::fromStdString(r->sql), expected);
+        QCOMPARE(r->highest, highest);
+    }
+
+    void bindSeveralRowsNamed() {
+        auto b = bindRows("INSERT INTO t VALUES (:id, :v)",
+                          {{bigint(1), text("a")}, {bigint(2), text("b")}, {bigint(3)}});
+        QVERIFY2(b.isOk(), b.status().toString().c_str());
+        QCOMPARE(b->sql, std::string("INSERT INTO t VALUES (?1, ?2)\n;\n"
+                                     "INSERT INTO t VALUES (?3, ?4)\n;\n"
+                                     "INSERT INTO t VALUES (?5, ?6)"));
+        QCOMPARE(b->params.size(), std::size_t(6));
+        QCOMPARE(b->params[2], sql::Value(std::int64_t(2)));
+        QCOMPARE(b->params[3], sql::Value(std::string("b")));
+        QCOMPARE(b->params[5], sql::Value(std::monostate{})); // a short row binds NULL
+        // One row keeps the SQL as written: SQLite numbers the names itself.
+        auto one = bindRows("SELECT :a", {{bigint(7)}});
+        QCOMPARE(one->sql, std::string("SELECT :a"));
     }
 
     void bindSeveralRows() {
@@ -164,6 +203,25 @@ private slots:
         QVERIFY(b->sql.find("VALUES (?2)") != std::string::npos);
         QCOMPARE(bindStatements({"SELECT 1"}, {{}, {}}, repeats).status().code(),
                  ErrorCode::InvalidArgument);
+    }
+
+    // admin_metrics: the /metrics text as name -> value.
+    void prometheusText() {
+        MetricsRegistry registry;
+        registry.counter("troupe_x_total", "x").add(42);
+        registry.gauge("troupe_g", "g").set(-7);
+        registry.callbackGauge("troupe_cb", "cb", [] { return 0.25; });
+        const auto m = parsePrometheusText(registry.renderPrometheus());
+        QCOMPARE(m.size(), std::size_t(3));
+        QCOMPARE(m.at("troupe_x_total"), 42.0);
+        QCOMPARE(m.at("troupe_g"), -7.0);
+        QCOMPARE(m.at("troupe_cb"), 0.25);
+        const auto odd = parsePrometheusText("# HELP a b c\n\nx{a=\"b c\"} 1.5\nbroken\n"
+                                             "y notanumber\nz NaN\r\nw +Inf\n");
+        QCOMPARE(odd.size(), std::size_t(3));
+        QCOMPARE(odd.at("x{a=\"b c\"}"), 1.5);
+        QVERIFY(std::isnan(odd.at("z")));
+        QVERIFY(std::isinf(odd.at("w")));
     }
 
     void transportDetectsUnframed() {
