@@ -45,11 +45,10 @@ if [ ! -s "$state/tls/cert.pem" ] || [ ! -s "$state/tls/key.pem" ]; then
         -keyout "$state/tls/key.pem" -out "$state/tls/cert.pem" 2>/dev/null)
 fi
 server=$root/build/release/daemon/app/troupe-server
-# --init loads the demo schema and the root user on the first start only.
+shell=$root/build/release/shell/troupe
 nohup "$server" --data-dir "$state/data" --listen 127.0.0.1 --http-port "$http_port" \
     --mysql-port "$mysql_port" --thrift-port "$thrift_port" \
     --tls-cert "$state/tls/cert.pem" --tls-key "$state/tls/key.pem" \
-    --init "$root/resources/init.sql" \
     --log-file "$state/troupe.log" </dev/null >"$state/stdout.log" 2>&1 &
 echo $! >"$pidfile"
 
@@ -68,6 +67,22 @@ if [ -z "$ready" ]; then
     exit 1
 fi
 
+# The first start initialises the node over Thrift with the shell, as an operator would: a
+# node without config accepts any login and only `use config` until resources/init.sql (the
+# demo schema and the root user) has run. Later starts find it initialised and skip this.
+probe=$("$shell" -u root -prootpass -q "show cluster" "127.0.0.1:$thrift_port" 2>&1 >/dev/null) ||
+    true
+if [[ "$probe" == *not_initialized* ]]; then
+    echo "Initialising the node: troupe -f resources/init.sql"
+    if ! "$shell" -u root -f "$root/resources/init.sql" "127.0.0.1:$thrift_port" >/dev/null; then
+        echo "initialising the node failed; the server's log is in $state/troupe.log" >&2
+        exit 1
+    fi
+elif [ -n "$probe" ]; then
+    echo "note: the node did not answer as root/rootpass ($probe); it was initialised before" \
+        "with other settings, so resources/init.sql was not run" >&2
+fi
+
 cat <<MSG
 
 TroupeDB is running (pid $(cat "$pidfile")), data in $state/data, log in $state/troupe.log.
@@ -81,14 +96,15 @@ TroupeDB is running (pid $(cat "$pidfile")), data in $state/data, log in $state/
             then: actor type1(music) create
                   insert into tab (txt) values ('hello')
                   commit        (or -q "..." and --print csv|json for scripts)
+            admin: show cluster, show actors type1, show actor type1(music), show metrics
   Thrift:   ActorDB's API (1.4.0) on 127.0.0.1:$thrift_port, framed or unframed, TLS optional;
             clients and examples: resources/docs/thrift.md
   Health:   curl http://127.0.0.1:$http_port/health
   Metrics:  curl http://127.0.0.1:$http_port/metrics
   Stop:     ./quickstart.sh stop
 
-The node was initialised from resources/init.sql: user root (password rootpass) and the demo
-actor types type1, thread, user and counters (KV); the SQL dialect is described in
-resources/docs/sql.md; the shell in resources/docs/shell.md. The desktop console is not in this
+On its first start the node was initialised over Thrift with "troupe -f resources/init.sql":
+user root (password rootpass) and the demo actor types type1, thread, user and counters (KV);
+the SQL dialect is described in resources/docs/sql.md; the shell in resources/docs/shell.md. The desktop console is not in this
 build yet; when it lands, quickstart prints how to start it here.
 MSG

@@ -1,7 +1,8 @@
 -- Example init script in ActorDB's syntax: a single-node cluster, a root user and a small demo
--- schema. quickstart.sh starts its node with `troupe-server --init resources/init.sql`; the
--- script runs only while the data directory is not initialised. Change the password before
--- using it anywhere but on your own machine.
+-- schema. quickstart.sh runs it over Thrift with the shell, `troupe -f resources/init.sql`, on
+-- its node's first start (`troupe-server --init resources/init.sql` does the same in-process;
+-- the script only works while the data directory is not initialised). Change the password
+-- before using it anywhere but on your own machine.
 USE config
 INSERT INTO groups VALUES ('grp1','cluster')
 INSERT INTO nodes VALUES ('node1@127.0.0.1','grp1')

@@ -13,10 +13,12 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "admin_commands.h"
 #include "client/client.h"
 #include "format.h"
 #include "line_input.h"
@@ -34,6 +36,12 @@ constexpr const char* kHelp =
     "  r, rollback            drop the buffered statements\n"
     "  use actordb|config|schema   where the next request goes (ACTOR ... requests, the\n"
     "                         USE config database, the schema)\n"
+    "Admin commands (run at once; an admin user):\n"
+    "  show cluster           this node, the nodes and groups, the shards\n"
+    "  show metrics [like 'prefix%']\n"
+    "  show actors <type> [like 'prefix%']   actor names\n"
+    "  show actor <type>(<name>)   size, schema version and shard of an actor\n"
+    "  show schema history [<type>]   schema versions and their statements\n"
     "  h, help                this text\n"
     "  q, quit, exit          leave\n";
 
@@ -105,6 +113,29 @@ public:
         return true;
     }
 
+    // An admin command line (admin_commands.h): runs it and sets `ok`; false when `line` is
+    // not one.
+    bool admin(std::string_view line, bool& ok) {
+        auto parsed = parseAdminCommand(line);
+        if (!parsed)
+            return false;
+        ok = false;
+        if (!*parsed) {
+            std::cerr << "ERROR " << parsed->status().toString() << std::endl;
+            return true;
+        }
+        auto results = runAdminCommand(m_client, **parsed);
+        if (!results) {
+            std::cerr << "ERROR " << results.status().toString() << std::endl;
+            return true;
+        }
+        for (const client::QueryResult& r : *results)
+            std::cout << formatResult(r, m_format);
+        std::cout << std::flush;
+        ok = true;
+        return true;
+    }
+
     // A script from `in` (a file, or stdin that is not a terminal); stops at the first error.
     bool runScript(std::istream& in, Mode mode, bool autocommit) {
         ScriptReader reader(mode);
@@ -112,6 +143,11 @@ public:
         while (std::getline(in, line)) {
             if (!line.empty() && line.back() == '\r')
                 line.pop_back();
+            if (bool ok = true; admin(line, ok)) {
+                if (!ok)
+                    return false;
+                continue;
+            }
             for (const Request& r : reader.line(line, autocommit))
                 if (!run(r))
                     return false;
@@ -139,6 +175,8 @@ public:
                 std::cout << kHelp << std::flush;
                 continue;
             }
+            if (bool ok = true; admin(*line, ok))
+                continue;
             for (const Request& r : reader.line(*line, autocommit))
                 run(r);
         }
@@ -237,8 +275,11 @@ int main(int argc, char** argv) {
         return 1;
     }
     Shell shell(c, *format);
-    if (!query.empty())
+    if (!query.empty()) {
+        if (bool ok = true; shell.admin(query, ok))
+            return ok ? 0 : 1;
         return shell.run(Request{*mode, query}) ? 0 : 1;
+    }
     if (!file.empty()) {
         if (file == "-")
             return shell.runScript(std::cin, *mode, autocommit) ? 0 : 1;

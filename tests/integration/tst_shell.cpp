@@ -120,6 +120,97 @@ private slots:
         QVERIFY2(types.out.contains("extra"), qPrintable(types.describe()));
     }
 
+    // The admin commands (shell/admin_commands.h) over the admin calls of the Thrift API.
+    void adminCommands() {
+        Run cluster = root({"--print", "csv", "-q", "show cluster"});
+        QVERIFY2(cluster.exitCode == 0, qPrintable(cluster.describe()));
+        QVERIFY2(cluster.out.startsWith("node,node1@127.0.0.1\r\nversion,"),
+                 qPrintable(cluster.describe()));
+        QVERIFY2(cluster.out.contains(QString("thrift_port,%1\r\n").arg(m_server.ports.thrift)),
+                 qPrintable(cluster.describe()));
+        QVERIFY2(cluster.out.contains("node1@127.0.0.1,grp1,cluster\r\n"),
+                 qPrintable(cluster.describe()));
+        QVERIFY2(cluster.out.contains(",node1@127.0.0.1,node1@127.0.0.1,leader\r\n"),
+                 qPrintable(cluster.describe()));
+
+        QVERIFY(root({"-q", "ACTOR type1(musicbox) create; INSERT INTO tab (txt) VALUES ('x');"
+                            "ACTOR type1(zebra) create; INSERT INTO tab (txt) VALUES ('x')"})
+                    .exitCode == 0);
+        Run actors = root({"--print", "csvh", "-q", "show actors type1 like 'music%'"});
+        QVERIFY2(actors.exitCode == 0, qPrintable(actors.describe()));
+        QCOMPARE(actors.out, QString("actor\r\nmusic\r\nmusicbox\r\n"));
+
+        Run actor = root({"--print", "json", "-q", "show actor type1(music)"});
+        QVERIFY2(actor.exitCode == 0, qPrintable(actor.describe()));
+        QVERIFY2(actor.out.startsWith("[{\"type\":\"type1\",\"actor\":\"music\",\"pages\":"),
+                 qPrintable(actor.describe()));
+        QVERIFY2(actor.out.contains("\"schema_version\":3,\"type_schema_version\":3"),
+                 qPrintable(actor.describe()));
+
+        Run history = root({"--print", "csv", "-q", "show schema history type1"});
+        QVERIFY2(history.exitCode == 0, qPrintable(history.describe()));
+        QVERIFY2(history.out.startsWith(
+                     "type1,actor,1,\"CREATE TABLE tab (id INTEGER PRIMARY KEY, txt TEXT)\"\r\n"),
+                 qPrintable(history.describe()));
+        QVERIFY2(history.out.contains("type1,actor,2,ALTER TABLE tab ADD i INTEGER\r\n"),
+                 qPrintable(history.describe()));
+
+        Run metrics = root({"--print", "csv", "-q", "show metrics like 'troupe_up%'"});
+        QVERIFY2(metrics.exitCode == 0, qPrintable(metrics.describe()));
+        QCOMPARE(metrics.out, QString("troupe_up,1\r\n"));
+
+        // In a script an admin command runs at once and leaves the buffer alone.
+        Run script = root({"--print", "csv"}, "actor type1(scripted) create\n"
+                                              "insert into tab (txt) values ('s')\n"
+                                              "show actors type1 like 'scr%'\n"
+                                              "commit\n"
+                                              "show actors type1 like 'scr%'\n");
+        QVERIFY2(script.exitCode == 0, qPrintable(script.describe()));
+        QCOMPARE(script.out, QString("1,1\r\nscripted\r\n"));
+
+        Run unknown = root({"-q", "show actors nosuch"});
+        QCOMPARE(unknown.exitCode, 1);
+        QVERIFY2(unknown.err.contains("ERROR invalid_type"), qPrintable(unknown.describe()));
+        Run missing = root({"-q", "show actor type1(nobody)"});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY2(missing.err.contains("ERROR no_create"), qPrintable(missing.describe()));
+        Run usage = root({"-q", "show actor type1"});
+        QCOMPARE(usage.exitCode, 1);
+        QVERIFY2(usage.err.contains("usage: show actor <type>(<name>)"),
+                 qPrintable(usage.describe()));
+    }
+
+    // What quickstart.sh does on a fresh node: the probe `show cluster` says not_initialized,
+    // `troupe -f resources/init.sql` initialises it, and the probe then answers.
+    void quickstartInitialisation() {
+        const QString dir = m_tmp.path() + "/quick";
+        QDir().mkpath(dir);
+        ServerProcess fresh;
+        std::string error = fresh.start(dir, {});
+        QVERIFY2(error.empty(), error.c_str());
+        const QString where = QString("127.0.0.1:%1").arg(fresh.ports.thrift);
+        Run probe =
+            runProgram(TROUPE_SHELL, {"-u", "root", "-prootpass", "-q", "show cluster", where});
+        QCOMPARE(probe.exitCode, 1);
+        QVERIFY2(probe.err.contains("not_initialized"), qPrintable(probe.describe()));
+        Run init = runProgram(TROUPE_SHELL,
+                              {"-u", "root", "-f", TROUPE_SOURCE_DIR "/resources/init.sql", where});
+        QVERIFY2(init.exitCode == 0, qPrintable(init.describe()));
+        Run again = runProgram(TROUPE_SHELL, {"-u", "root", "-prootpass", "--print", "csv", "-q",
+                                              "show cluster", where});
+        QVERIFY2(again.exitCode == 0 && again.err.isEmpty(), qPrintable(again.describe()));
+        QVERIFY2(again.out.startsWith("node,node1@127.0.0.1\r\n"), qPrintable(again.describe()));
+        // The connection line quickstart prints works: the shell writes and reads a row.
+        Run row = runProgram(TROUPE_SHELL,
+                             {"-prootpass", "--print", "csv", "-q",
+                              "ACTOR type1(music) create; INSERT INTO tab (txt) VALUES ('hello');"
+                              "SELECT txt FROM tab",
+                              where});
+        QVERIFY2(row.exitCode == 0 && row.out == "hello\r\n", qPrintable(row.describe()));
+        error = fresh.stop();
+        QVERIFY2(error.empty(), error.c_str());
+    }
+
     void passwordPrompt() {
         Run r =
             troupe({"-p", "--print", "csv", "-q", "ACTOR type1(music); SELECT count(*) FROM tab"},

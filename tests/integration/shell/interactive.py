@@ -3,7 +3,8 @@
     interactive.py <troupe binary> <port> <home dir>
 
 Statements are buffered until commit (the prompt shows a *), rollback drops them, `use` switches
-the mode (shown in the prompt), `h` helps, `q` quits with status 0; the history is saved in
+the mode (shown in the prompt), `show ...` admin commands run at once and keep the buffer, `h`
+helps, `q` quits with status 0; the history is saved in
 <home>/.troupe_history. Prints "INTERACTIVE OK" at the end; any failure exits with status 1."""
 
 import os
@@ -51,6 +52,10 @@ def send(line):
 
 expect(r"troupe\(actordb\)> ")
 send("actor type1(tty) create")
+expect(r"troupe\(actordb\)\*> ")
+# An admin command runs at once and keeps the buffered statements.
+send("show actors type1 like 'musi%'")
+expect(r"\| music +\|")
 expect(r"troupe\(actordb\)\*> ")
 send("insert into tab (txt) values ('dropped')")
 expect(r"troupe\(actordb\)\*> ")
