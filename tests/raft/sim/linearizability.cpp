@@ -85,6 +85,21 @@ private:
         }
         // Candidates: operations invoked before the earliest pending response (nothing still
         // to be placed finished before they began).
+        //
+        // A candidate read that matches the register is placed at once, without branching: a
+        // read changes nothing, so any linearization that places it later stays valid with it
+        // moved here (it is minimal, so no real-time order forbids the move). This is what keeps
+        // histories with many overlapping reads from exploding.
+        for (std::size_t i = 0; i < m_ops.size() && m_ops[i].invoke < minResponse; ++i) {
+            const Operation& op = m_ops[i];
+            if (m_done[i] || op.kind != Operation::Kind::Read || op.value != valueOf(value))
+                continue;
+            mark(i, true);
+            if (remember(value) && search(value))
+                return true;
+            mark(i, false);
+            return false;
+        }
         for (std::size_t i = 0; i < m_ops.size() && m_ops[i].invoke < minResponse; ++i) {
             if (m_done[i])
                 continue;

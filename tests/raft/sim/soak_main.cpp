@@ -57,12 +57,16 @@ int main(int argc, char** argv) {
     auto begin = std::chrono::steady_clock::now();
     std::uint64_t failed = 0, events = 0, acked = 0, reads = 0;
     for (std::uint64_t seed = start; seed < start + seeds; ++seed) {
+        auto seedStart = std::chrono::steady_clock::now();
         SimResult r = runSimulation(SimOptions::fromSeed(seed, steps));
+        double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - seedStart)
+                .count();
         events += r.stats.events;
         acked += r.stats.writesAcked;
         reads += r.stats.readsServed;
         if (verbose || !r.ok)
-            std::printf("%s\n", r.summary().c_str());
+            std::printf("%s; %.0f ms\n", r.summary().c_str(), ms);
         if (!r.ok) {
             ++failed;
             std::printf("%s\nlast events:\n%sreplay: troupe-raft-soak --seeds 1 --start %llu "

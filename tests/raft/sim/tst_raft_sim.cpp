@@ -7,6 +7,7 @@
 
 #include <QTest>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,20 +24,36 @@ std::uint64_t envNumber(const char* name, std::uint64_t fallback) {
 }
 
 constexpr std::uint64_t kDefaultSteps = 3000;
+constexpr std::uint64_t kChunk = 100;
 
 } // namespace
 
 class TestRaftSim : public QObject {
     Q_OBJECT
 private slots:
-    void randomSeeds() {
-        std::uint64_t steps = envNumber("TROUPE_RAFT_STEPS", kDefaultSteps);
-        std::uint64_t first = 1;
-        std::uint64_t count = envNumber("TROUPE_RAFT_SEEDS", 1000);
+    // Seeds in chunks of 100, one data row each, so that QtTest's per-function watchdog
+    // (5 minutes) never sees the whole run and a failure names its chunk.
+    void randomSeeds_data() {
+        QTest::addColumn<quint64>("first");
+        QTest::addColumn<quint64>("count");
         if (std::getenv("TROUPE_RAFT_SEED")) {
-            first = envNumber("TROUPE_RAFT_SEED", 1);
-            count = 1;
+            quint64 seed = envNumber("TROUPE_RAFT_SEED", 1);
+            QTest::newRow(("seed " + std::to_string(seed)).c_str()) << seed << quint64{1};
+            return;
         }
+        std::uint64_t total = envNumber("TROUPE_RAFT_SEEDS", 1000);
+        for (std::uint64_t first = 1; first <= total; first += kChunk) {
+            quint64 count = std::min(kChunk, total - first + 1);
+            std::string name =
+                "seeds " + std::to_string(first) + "-" + std::to_string(first + count - 1);
+            QTest::newRow(name.c_str()) << quint64{first} << count;
+        }
+    }
+
+    void randomSeeds() {
+        QFETCH(quint64, first);
+        QFETCH(quint64, count);
+        std::uint64_t steps = envNumber("TROUPE_RAFT_STEPS", kDefaultSteps);
         auto start = std::chrono::steady_clock::now();
         std::uint64_t failures = 0, events = 0, acked = 0, reads = 0, crashes = 0, snaps = 0;
         std::string firstFailure;
