@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -132,6 +133,8 @@ private slots:
     void proposalWakesOnlyItsGroup();
     void silentLeaderServerWakesFollowers();
     void groupsLifecycle();
+    void throughputAndLatency_data();
+    void throughputAndLatency();
 };
 
 void TestMultiRaft::oneBatchPerDestination() {
@@ -239,6 +242,49 @@ void TestMultiRaft::groupsLifecycle() {
     QVERIFY(mr.removeGroup(9).isOk());
     QCOMPARE(mr.groupCount(), std::size_t(0));
     QCOMPARE(mr.removeGroup(9).code(), ErrorCode::NotFound);
+}
+
+// In-process numbers with zero network delay: committed entries per second and proposal to
+// commit latency (wall time of the rounds until the leader's commit covers the proposal). The
+// default sizes keep CTest quick; TROUPE_RAFT_BENCH=1 runs 10,000 groups. Debug+ASan builds are
+// several times slower than release: compare runs of the same build only.
+void TestMultiRaft::throughputAndLatency_data() {
+    QTest::addColumn<int>("groups");
+    QTest::addColumn<int>("rounds");
+    bool full = std::getenv("TROUPE_RAFT_BENCH") != nullptr;
+    QTest::newRow("1 group") << 1 << (full ? 5000 : 500);
+    QTest::newRow("many groups") << (full ? 10000 : 1000) << (full ? 20 : 5);
+}
+
+void TestMultiRaft::throughputAndLatency() {
+    QFETCH(int, groups);
+    QFETCH(int, rounds);
+    Servers s(groups);
+    electAll(s, groups);
+    s.ticks(1);
+    using Clock = std::chrono::steady_clock;
+    std::vector<double> latencies;
+    std::uint64_t committed = 0;
+    auto start = Clock::now();
+    for (int r = 0; r < rounds; ++r) {
+        // One proposal per group, all proposed together, then rounds until all commit.
+        auto t0 = Clock::now();
+        for (int g = 1; g <= groups; ++g) {
+            auto idx = s.server(NodeId(g % 3 + 1)).propose(GroupId(g), "v" + std::to_string(r));
+            QVERIFY(idx.isOk());
+        }
+        s.settle();
+        latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        committed += static_cast<std::uint64_t>(groups);
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    for (int g = 1; g <= groups; ++g)
+        QCOMPARE(s.applier(1).applied[GroupId(g)].size(), std::size_t(rounds));
+    std::sort(latencies.begin(), latencies.end());
+    std::printf("%d group(s) on 3 servers: %.0f committed entries/s; proposal->commit p50 %.0f us, "
+                "p99 %.0f us (%d rounds)\n",
+                groups, committed / seconds, latencies[latencies.size() / 2],
+                latencies[latencies.size() * 99 / 100], rounds);
 }
 
 QTEST_APPLESS_MAIN(TestMultiRaft)
