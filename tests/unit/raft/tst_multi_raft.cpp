@@ -104,6 +104,18 @@ public:
         return best;
     }
     void down(NodeId id) { m_down.insert(id); }
+    // Restarts a server from its storage (volatile state lost, persisted state kept).
+    void restart(NodeId id, int groups) {
+        m_servers[id] = std::make_unique<MultiRaft>(id, 10);
+        for (int g = 1; g <= groups; ++g) {
+            Config c;
+            c.group = GroupId(g);
+            c.randomSeed = 11;
+            if (!m_servers[id]->createGroup(c, *m_storage[{id, GroupId(g)}]).isOk())
+                qFatal("createGroup");
+        }
+        m_down.erase(id);
+    }
     RecordingApplier& applier(NodeId id) { return m_appliers[id]; }
     int duplicateBatches() const { return m_duplicateBatches; }
     int maxBatchesPerProcess = 0;
@@ -133,6 +145,7 @@ private slots:
     void proposalWakesOnlyItsGroup();
     void silentLeaderServerWakesFollowers();
     void groupsLifecycle();
+    void quickRestartOfLeaderServer();
     void throughputAndLatency_data();
     void throughputAndLatency();
 };
@@ -213,6 +226,29 @@ void TestMultiRaft::silentLeaderServerWakesFollowers() {
     QVERIFY(s.server(lead).propose(g0, "after").isOk());
     s.settle();
     QCOMPARE(s.applier(2).applied[g0], std::vector<std::string>{"after"});
+}
+
+// The leader server restarts before the others notice it was gone: its server heartbeats resume
+// at once, so the quiet followers are not woken by liveness. Its groups restart as followers
+// without a leader and campaign; the followers grant because the request comes from the very
+// leader they knew. Every group must have a leader again and accept writes.
+void TestMultiRaft::quickRestartOfLeaderServer() {
+    const int groups = 30;
+    Servers s(groups);
+    electAll(s, groups);
+    s.ticks(2);
+    s.down(1);
+    s.ticks(3);
+    s.restart(1, groups);
+    s.ticks(60);
+    for (int g = 1; g <= groups; ++g) {
+        NodeId lead = s.leader(GroupId(g));
+        QVERIFY2(lead != kNoNode, qPrintable(QString("group %1 has no leader").arg(g)));
+        QVERIFY(s.server(lead).propose(GroupId(g), "w").isOk());
+    }
+    s.settle();
+    for (int g = 1; g <= groups; ++g)
+        QCOMPARE(s.applier(2).applied[GroupId(g)], std::vector<std::string>{"w"});
 }
 
 void TestMultiRaft::groupsLifecycle() {
