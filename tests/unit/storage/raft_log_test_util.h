@@ -1,13 +1,15 @@
 #pragma once
 
-// Helpers of the Raft log store tests: a gate that holds the storage writer so that what is
-// submitted meanwhile forms one batch, a completion counter with a deadline, and a fixture
-// that opens (and reopens) an Environment with a Writer. Test code, any thread.
+// Helpers of the Raft log store tests: log entries and membership to write, a gate that holds
+// the storage writer so that what is submitted meanwhile forms one batch, a completion counter
+// with a deadline, and a fixture that opens (and reopens) an Environment with a Writer. Test
+// code, any thread.
 
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include <QString>
@@ -114,5 +116,27 @@ struct Fixture {
     }
     std::uint64_t counter(const char* name) { return metrics.counter(name, "").value(); }
 };
+
+inline raft::Entry entry(raft::Index index, raft::Term term, std::string data = {}) {
+    return raft::Entry{index, term, raft::EntryType::Normal,
+                       data.empty() ? "e" + std::to_string(index) : data};
+}
+
+// Entries lo..hi (inclusive) with the given term.
+inline std::vector<raft::Entry> run(raft::Index lo, raft::Index hi, raft::Term term) {
+    std::vector<raft::Entry> out;
+    for (raft::Index i = lo; i <= hi; ++i)
+        out.push_back(entry(i, term));
+    return out;
+}
+
+inline raft::ConfState conf(std::vector<raft::NodeId> voters,
+                            std::vector<raft::NodeId> learners = {}) {
+    return raft::ConfState{std::move(voters), std::move(learners)};
+}
+
+inline bool sameEntries(const std::vector<raft::Entry>& a, const std::vector<raft::Entry>& b) {
+    return a == b;
+}
 
 } // namespace troupe::storage::test
