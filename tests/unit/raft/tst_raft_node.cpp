@@ -465,6 +465,19 @@ void TestRaftNode::restartRestoresMembershipFromLog() {
     c.restart(2);
     QCOMPARE(c.node(2).conf().learners, std::vector<NodeId>{4});
     QCOMPARE(c.node(2).conf().voters, (std::vector<NodeId>{1, 2, 3}));
+    // Compacted past the change, the configuration comes from the snapshot; a later change in
+    // the log applies on top of it.
+    c.stabilize();
+    c.compact(2, c.peer(2).appliedIndex);
+    QVERIFY(c.node(1).changeMembership({ConfChange::Kind::PromoteLearner, 4}).isOk());
+    c.stabilize();
+    c.crash(2);
+    c.restart(2);
+    QCOMPARE(c.peer(2).storage->snapshotMeta().conf.learners, std::vector<NodeId>{4});
+    QVERIFY(c.node(2).conf().learners.empty());
+    QCOMPARE(c.node(2).conf().voters, (std::vector<NodeId>{1, 2, 3, 4}));
+    QCOMPARE(c.node(2).term(), c.node(1).term());
+    QCOMPARE(c.node(2).commitIndex(), c.node(1).commitIndex());
 }
 
 QTEST_APPLESS_MAIN(TestRaftNode)
