@@ -249,7 +249,7 @@ bool Node::hasReady() const {
            s.pendingSnapshot || s.committed > s.applied || !s.msgs.empty() ||
            !s.readStates.empty() ||
            (!s.snapshotRequested &&
-            s.applied > s.storage.snapshotMeta().index + s.cfg.snapshotThreshold);
+            s.applied > s.storage.firstIndex() - 1 + s.cfg.snapshotThreshold);
 }
 
 Ready Node::ready() {
@@ -274,8 +274,7 @@ Ready Node::ready() {
     r.readStates = std::move(s.readStates);
     s.readStates.clear();
     Index applied = r.committed.empty() ? s.applied : r.committed.back().index;
-    if (!s.snapshotRequested &&
-        applied > s.storage.snapshotMeta().index + s.cfg.snapshotThreshold) {
+    if (!s.snapshotRequested && applied > s.storage.firstIndex() - 1 + s.cfg.snapshotThreshold) {
         r.wantSnapshot = true;
         s.snapshotRequested = true;
     }
