@@ -8,6 +8,7 @@
 #include <QTest>
 
 #include "core/bytes.h"
+#include "raft/node.h"
 #include "raft_log_test_util.h"
 #include "storage/log_store.h"
 #include "storage/raft_log_store.h"
@@ -293,6 +294,81 @@ private slots:
         QVERIFY(hs);
         QCOMPARE(hs->term, std::uint64_t(5));
         QCOMPARE(hs->applied, std::uint64_t(3));
+    }
+
+    // The real Raft core over the LMDB store: a one-voter group elects itself and commits
+    // proposals, every Ready persisted as one request; after the environment is reopened, a
+    // node restored from the store has the same log and hard state and commits on top of it.
+    void raftNodeRestartsFromTheStore() {
+        auto f = freshFixture();
+        QVERIFY(f);
+        raft::Config config;
+        config.id = 1;
+        config.group = 1;
+        config.randomSeed = 7;
+        std::vector<std::string> applied;
+        // Runs the Ready loop until the node has nothing to do; returns false on a failure.
+        auto drive = [&](raft::Node& node, RaftLogStore& store) {
+            for (int rounds = 0; node.hasReady() && rounds < 1000; ++rounds) {
+                raft::Ready ready = node.ready();
+                Status s = store.persistNow(RaftPersist::fromReady(ready));
+                if (!s) {
+                    qWarning("persist: %s", str(s));
+                    return false;
+                }
+                for (const raft::Entry& e : ready.committed)
+                    if (e.type == raft::EntryType::Normal && !e.data.empty())
+                        applied.push_back(e.data);
+                node.advance(ready);
+            }
+            return !node.hasReady();
+        };
+        auto lead = [&](raft::Node& node, RaftLogStore& store) {
+            for (int ticks = 0; node.role() != raft::Role::Leader && ticks < 100; ++ticks) {
+                node.tick();
+                if (!drive(node, store))
+                    return false;
+            }
+            return node.role() == raft::Role::Leader;
+        };
+        raft::Term firstTerm = 0;
+        raft::Index lastBefore = 0;
+        {
+            auto store = f->store(1);
+            QVERIFY(store->applySnapshot(raft::Snapshot{{0, 0, conf({1})}, ""}).isOk());
+            Result<std::unique_ptr<raft::Node>> node = raft::Node::create(config, *store);
+            QVERIFY2(node, str(node.status()));
+            QVERIFY(lead(**node, *store));
+            for (const char* data : {"a", "b", "c"})
+                QVERIFY((*node)->propose(data).isOk());
+            QVERIFY(drive(**node, *store));
+            QCOMPARE(applied, (std::vector<std::string>{"a", "b", "c"}));
+            firstTerm = (*node)->term();
+            lastBefore = store->lastIndex();
+            QCOMPARE((*node)->commitIndex(), lastBefore);
+        }
+        f->close();
+        QVERIFY(f->open());
+        auto store = f->store(1);
+        QCOMPARE(store->lastIndex(), lastBefore);
+        QCOMPARE(store->hardState().term, firstTerm);
+        QCOMPARE(store->hardState().commit, lastBefore);
+        QCOMPARE(store->hardState().vote, raft::NodeId(1));
+        Result<std::unique_ptr<raft::Node>> node = raft::Node::create(config, *store);
+        QVERIFY2(node, str(node.status()));
+        QCOMPARE((*node)->lastIndex(), lastBefore);
+        QVERIFY(lead(**node, *store));
+        QVERIFY((*node)->term() > firstTerm);
+        applied.clear();
+        QVERIFY((*node)->propose("d").isOk());
+        QVERIFY(drive(**node, *store));
+        QVERIFY(!applied.empty());
+        QCOMPARE(applied.back(), std::string("d"));
+        QCOMPARE((*node)->commitIndex(), store->lastIndex());
+        Result<std::vector<raft::Entry>> last =
+            store->entries(store->lastIndex(), store->lastIndex() + 1, UINT64_MAX);
+        QVERIFY(last && last->size() == 1);
+        QCOMPARE(last->front().data, std::string("d"));
     }
 
     // Recovery treats entries up to the snapshot as applied: they are gone from the log.
