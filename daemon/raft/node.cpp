@@ -3,7 +3,6 @@
 // snapshot.cpp and membership.cpp (see node_state.h).
 
 #include <algorithm>
-#include <limits>
 
 #include "raft/node_state.h"
 
@@ -265,7 +264,7 @@ Ready Node::ready() {
     r.snapshot = s.pendingSnapshot;
     Index from = std::max(s.applied, s.pendingSnapshot ? s.pendingSnapshot->meta.index : 0) + 1;
     if (from <= s.committed) {
-        auto ents = s.slice(from, s.committed + 1, std::numeric_limits<std::uint64_t>::max());
+        auto ents = s.slice(from, s.committed + 1, s.cfg.maxApplyBytes);
         if (ents)
             r.committed = std::move(*ents);
     }

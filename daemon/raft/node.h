@@ -47,6 +47,9 @@ struct Config {
     std::uint64_t maxInflightBytes = 32 << 20; // unacknowledged bytes per follower
     std::uint64_t snapshotThreshold = 10000;   // entries beyond the last snapshot
     std::uint64_t snapshotChunkBytes = 1 << 20;
+    // Entry data per Ready::committed (at least one entry): a node catching up applies in
+    // bounded steps instead of holding the whole backlog in one Ready.
+    std::uint64_t maxApplyBytes = 64 << 20;
     std::uint64_t randomSeed = 0; // seeds the election-timeout randomiser
     // Let the group go quiet (see Node::quiescent). Only for drivers that report the leader's
     // node as alive (MultiRaft does): a plain driver that just ticks must leave it off, or the

@@ -39,6 +39,7 @@ private slots:
     void snapshotSentInChunksAndInstalled();
     void wantSnapshotPastThreshold();
     void snapshotAlreadyInLogOnlyMovesCommit();
+    void committedEntriesComeInBoundedReadies();
     void confChangeWaitsForCommitInLeaderTerm();
     void oneUncommittedConfChangeAtATime();
     void learnerGetsLogButNeitherVotesNorCounts();
@@ -135,6 +136,36 @@ void TestRaftNodeFeatures::snapshotAlreadyInLogOnlyMovesCommit() {
     // It vouches only for the prefix the snapshot covers, not for entries 5 and 6.
     QCOMPARE(c.inflight().front().type, MessageType::AppendResponse);
     QCOMPARE(c.inflight().front().index, Index(4));
+}
+
+void TestRaftNodeFeatures::committedEntriesComeInBoundedReadies() {
+    Config cfg = baseConfig();
+    cfg.id = 1;
+    cfg.maxApplyBytes = 5;
+    MemoryLogStorage storage;
+    Snapshot initial;
+    initial.meta.conf.voters = {1};
+    QVERIFY(storage.applySnapshot(initial).isOk());
+    auto node = std::move(Node::create(cfg, storage).value());
+    node->campaign();
+    for (int i = 0; i < 6; ++i)
+        QVERIFY(node->propose("abc").isOk());
+    QCOMPARE(node->commitIndex(), Index(7));
+    std::vector<std::size_t> sizes;
+    Index applied = 0;
+    while (node->hasReady()) {
+        Ready r = node->ready();
+        QVERIFY(persist(storage, r).isOk());
+        if (!r.committed.empty()) {
+            QCOMPARE(r.committed.front().index, applied + 1); // in order, nothing skipped
+            applied = r.committed.back().index;
+            sizes.push_back(r.committed.size());
+        }
+        node->advance(r);
+    }
+    QCOMPARE(applied, Index(7));
+    // The no-op and one "abc" (3 bytes), then one "abc" per Ready: 3 + 3 > 5.
+    QCOMPARE(sizes, (std::vector<std::size_t>{2, 1, 1, 1, 1, 1}));
 }
 
 void TestRaftNodeFeatures::confChangeWaitsForCommitInLeaderTerm() {
