@@ -21,7 +21,10 @@
 //  - snapshots: wantSnapshot when the log outgrows snapshotThreshold; a follower whose next
 //    entry was compacted receives the snapshot in chunks of snapshotChunkBytes;
 //  - membership: one server at a time (ConfChange), effective when appended, one uncommitted
-//    change at a time; leader transfer by TimeoutNow once the target is caught up.
+//    change at a time; leader transfer by TimeoutNow once the target is caught up;
+//  - quiescence (Config::quiesce, see quiescent() below) for drivers that track server
+//    liveness, like MultiRaft.
+// resources/docs/raft.md ("The core") describes each rule, the message fields and defaults.
 
 #include <cstdint>
 #include <memory>
