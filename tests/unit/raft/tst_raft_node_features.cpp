@@ -37,6 +37,7 @@ class TestRaftNodeFeatures : public QObject {
     Q_OBJECT
 private slots:
     void snapshotSentInChunksAndInstalled();
+    void lostSnapshotChunkIsResent();
     void wantSnapshotPastThreshold();
     void snapshotAlreadyInLogOnlyMovesCommit();
     void committedEntriesComeInBoundedReadies();
@@ -88,6 +89,45 @@ void TestRaftNodeFeatures::snapshotSentInChunksAndInstalled() {
     QVERIFY(c.node(1).propose("after").isOk());
     c.stabilize();
     QCOMPARE(appliedData(c, 3).back(), std::string("after"));
+}
+
+void TestRaftNodeFeatures::lostSnapshotChunkIsResent() {
+    Config cfg = baseConfig();
+    cfg.snapshotChunkBytes = 3;
+    TestCluster c(cfg);
+    c.addNodes({1, 2, 3});
+    elect(c, 1);
+    c.isolate(3);
+    for (int i = 0; i < 10; ++i)
+        QVERIFY(c.node(1).propose("v").isOk());
+    c.stabilize();
+    c.compact(1, 11); // "state@11": 8 bytes, chunks at offsets 0, 3, 6
+    c.heal();
+    c.tick(1);
+    int offset3 = 0;
+    bool dropped = false;
+    for (int round = 0; round < 20; ++round) {
+        c.processAll();
+        auto& q = c.inflight();
+        for (auto it = q.begin(); it != q.end(); ++it) {
+            if (it->type == MessageType::SnapshotChunk && it->offset == 3) {
+                ++offset3;
+                if (!dropped) {
+                    dropped = true;
+                    q.erase(it);
+                    break;
+                }
+            }
+        }
+        c.deliver();
+        if (round % 3 == 2)
+            c.tick(1); // heartbeats: their answers resume the transfer
+    }
+    c.stabilize();
+    QVERIFY(dropped);
+    QCOMPARE(offset3, 2); // sent again from the acknowledged offset, not from 0
+    QCOMPARE(c.peer(3).storage->snapshot()->data, std::string("state@11"));
+    QCOMPARE(c.node(3).commitIndex(), Index(11));
 }
 
 void TestRaftNodeFeatures::wantSnapshotPastThreshold() {
