@@ -193,17 +193,39 @@ void MultiRaft::tick() {
     }
 }
 
+Status MultiRaft::persistAll(const std::vector<PersistItem>& items) {
+    if (m_persister)
+        return m_persister->persist(items);
+    for (const PersistItem& item : items)
+        TROUPE_RETURN_IF_ERROR(persist(*item.storage, *item.ready));
+    return Status::ok();
+}
+
 Result<std::vector<MultiRaft::Batch>> MultiRaft::process(Applier* applier) {
     std::map<NodeId, Batch> out;
     std::set<GroupId> dirty;
     dirty.swap(m_dirty);
-    for (GroupId id : dirty) {
-        Group* g = find(id);
-        if (!g)
-            continue;
-        while (g->node->hasReady()) {
-            Ready r = g->node->ready();
-            TROUPE_RETURN_IF_ERROR(persist(*g->storage, r));
+    // Rounds: every group's pending Ready is persisted together (one call to the Persister, so
+    // one fsync for all of them), then its messages go out and it is applied and advanced. A
+    // group has another Ready only when its committed entries were split (maxApplyBytes).
+    std::vector<GroupId> pending(dirty.begin(), dirty.end());
+    while (!pending.empty()) {
+        std::vector<std::pair<GroupId, Ready>> readies;
+        for (GroupId id : pending) {
+            Group* g = find(id);
+            if (g && g->node->hasReady())
+                readies.emplace_back(id, g->node->ready());
+        }
+        pending.clear();
+        if (readies.empty())
+            break;
+        std::vector<PersistItem> items;
+        items.reserve(readies.size());
+        for (auto& [id, r] : readies)
+            items.push_back(PersistItem{id, m_groups.at(id).storage, &r});
+        TROUPE_RETURN_IF_ERROR(persistAll(items));
+        for (auto& [id, r] : readies) {
+            Group& g = m_groups.at(id);
             for (Message& m : r.messages)
                 out[m.to].messages.push_back(std::move(m));
             if (applier)
@@ -212,10 +234,17 @@ Result<std::vector<MultiRaft::Batch>> MultiRaft::process(Applier* applier) {
                 if (e.type != EntryType::ConfChange)
                     continue;
                 if (auto cc = decodeConfChange(e.data))
-                    g->node->applyConfChange(*cc);
+                    g.node->applyConfChange(*cc);
             }
-            g->node->advance(r);
+            g.node->advance(r);
+            if (g.node->hasReady())
+                pending.push_back(id);
         }
+    }
+    for (GroupId id : dirty) {
+        Group* g = find(id);
+        if (!g)
+            continue;
         // Membership changes on append (and reverts on truncation): keep the peer set exact.
         updateMembers(*g);
         if (g->node->quiescent())

@@ -41,6 +41,20 @@ public:
         virtual void apply(GroupId group, const Ready& ready) = 0;
     };
 
+    // Step 1 of the Ready protocol for many groups at once: the LMDB store makes all of them
+    // durable in one transaction and one fsync (group commit across groups). Without one,
+    // raft::persist() runs per group. Must return only when everything is durable.
+    struct PersistItem {
+        GroupId group = 0;
+        LogStorage* storage = nullptr;
+        const Ready* ready = nullptr;
+    };
+    class Persister {
+    public:
+        virtual ~Persister() = default;
+        virtual Status persist(const std::vector<PersistItem>& items) = 0;
+    };
+
     // `electionTicks`: how long a silent server counts as alive (use the groups' value).
     explicit MultiRaft(NodeId self, int electionTicks = 10);
     ~MultiRaft();
@@ -60,6 +74,8 @@ public:
     Result<Index> changeMembership(GroupId group, const ConfChange& change);
     Status transferLeadership(GroupId group, NodeId to);
     Status campaign(GroupId group);
+    // Not owned; nullptr restores the per-group default.
+    void setPersister(Persister* persister) { m_persister = persister; }
 
     // A batch from another server: steps each message into its group (unknown groups are
     // dropped and counted) and notes that the sender is alive.
@@ -67,10 +83,10 @@ public:
     // Advances time: ticks the active groups, and wakes the quiet followers of servers that
     // have been silent for electionTicks.
     void tick();
-    // Runs the Ready loop of every group touched since the last call (persist, apply, advance)
-    // and returns one batch per destination server; after a tick, every peer server gets a
-    // batch even if empty (the node-level heartbeat). An error from storage is returned as is:
-    // the groups' state is then undefined and the server must stop.
+    // Runs the Ready loop of every group touched since the last call (persist — all groups in
+    // one Persister call —, apply, advance) and returns one batch per destination server; after a
+    // tick, every peer server gets a batch even if empty (the node-level heartbeat). An error from
+    // storage is returned as is: the groups' state is then undefined and the server must stop.
     Result<std::vector<Batch>> process(Applier* applier);
 
     NodeId id() const { return m_self; }
@@ -91,6 +107,7 @@ private:
     };
 
     Group* find(GroupId group);
+    Status persistAll(const std::vector<PersistItem>& items);
     void touch(GroupId id, Group& g);
     void activate(GroupId id, Group& g);
     void quiesce(GroupId id, Group& g);
@@ -98,6 +115,7 @@ private:
     void setPeers(Group& g, std::vector<NodeId> members);
 
     NodeId m_self;
+    Persister* m_persister = nullptr;
     int m_electionTicks;
     std::int64_t m_now = 0;
     bool m_ticked = false;

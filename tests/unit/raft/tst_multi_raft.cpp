@@ -145,6 +145,7 @@ private slots:
     void proposalWakesOnlyItsGroup();
     void silentLeaderServerWakesFollowers();
     void groupsLifecycle();
+    void oneDurableWritePerProcessForAllGroups();
     void quickRestartOfLeaderServer();
     void throughputAndLatency_data();
     void throughputAndLatency();
@@ -249,6 +250,49 @@ void TestMultiRaft::quickRestartOfLeaderServer() {
     s.settle();
     for (int g = 1; g <= groups; ++g)
         QCOMPARE(s.applier(2).applied[GroupId(g)], std::vector<std::string>{"w"});
+}
+
+// Group commit across groups: every group's Ready of one process() reaches the Persister in a
+// single call (one fsync with the LMDB store), and nothing is sent before it returns.
+void TestMultiRaft::oneDurableWritePerProcessForAllGroups() {
+    struct CountingPersister : MultiRaft::Persister {
+        Status persist(const std::vector<MultiRaft::PersistItem>& items) override {
+            ++calls;
+            maxItems = std::max(maxItems, items.size());
+            for (const auto& item : items)
+                TROUPE_RETURN_IF_ERROR(raft::persist(*item.storage, *item.ready));
+            return Status::ok();
+        }
+        int calls = 0;
+        std::size_t maxItems = 0;
+    };
+    const int groups = 100;
+    MultiRaft mr(1);
+    std::vector<std::unique_ptr<MemoryLogStorage>> storages;
+    for (int g = 1; g <= groups; ++g) {
+        storages.push_back(std::make_unique<MemoryLogStorage>());
+        Snapshot initial;
+        initial.meta.conf.voters = {1};
+        QVERIFY(storages.back()->applySnapshot(initial).isOk());
+        Config c;
+        c.group = GroupId(g);
+        QVERIFY(mr.createGroup(c, *storages.back()).isOk());
+        QVERIFY(mr.campaign(GroupId(g)).isOk());
+    }
+    CountingPersister persister;
+    mr.setPersister(&persister);
+    RecordingApplier applier;
+    QVERIFY(mr.process(&applier).isOk());
+    QCOMPARE(persister.calls, 1);
+    QCOMPARE(persister.maxItems, std::size_t(groups));
+    for (int g = 1; g <= groups; ++g)
+        QVERIFY(mr.propose(GroupId(g), "p").isOk());
+    QVERIFY(mr.process(&applier).isOk());
+    QCOMPARE(persister.calls, 2);
+    for (int g = 1; g <= groups; ++g) {
+        QCOMPARE(applier.applied[GroupId(g)], std::vector<std::string>{"p"});
+        QCOMPARE(storages[std::size_t(g - 1)]->lastIndex(), Index(2));
+    }
 }
 
 void TestMultiRaft::groupsLifecycle() {
