@@ -338,7 +338,7 @@ Response Session::query(std::string_view text, std::vector<sql::Value> params) {
             "(the mariadb client splits queries at ';': use DELIMITER // first)");
     Result<sql::ExecResult> r = sql::ExecResult{};
     if (first.kind != sql::ActorTarget::Kind::None) {
-        r = m_db.query(m_sql, text, std::move(params));
+        r = m_db.query(m_sql, text, std::move(*blocks), std::move(params)); // split once
     } else if (!m_actor.empty()) {
         sql::ExecFlags flags;
         flags.create = m_create;

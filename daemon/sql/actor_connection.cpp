@@ -147,6 +147,11 @@ Status ActorConnection::sqlError(int rc, std::string_view statement) const {
         code = primary == SQLITE_CORRUPT ? ErrorCode::Corruption : ErrorCode::IoError;
         if (m_file && !m_file->lastError().empty())
             message += ": " + m_file->lastError();
+    } else if (primary == SQLITE_BUSY) {
+        // From the VFS: no LMDB reader slot for the actor's snapshot. Retryable (MySQL 1205).
+        code = ErrorCode::Busy;
+        if (m_file && !m_file->lastError().empty())
+            message += ": " + m_file->lastError();
     } else if (primary == SQLITE_FULL) {
         code = ErrorCode::DiskFull;
     } else if (primary == SQLITE_AUTH) {

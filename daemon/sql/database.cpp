@@ -288,6 +288,11 @@ Result<ExecResult> Database::query(const Session& session, std::string_view requ
     return runRequest(*m_impl, session, request, std::move(params));
 }
 
+Result<ExecResult> Database::query(const Session& session, std::string_view request,
+                                   std::vector<Block> blocks, std::vector<Value> params) {
+    return runSegmented(*m_impl, session, request, std::move(blocks), std::move(params));
+}
+
 Result<ExecResult> Database::querySingle(const Session& session, std::string_view type,
                                          std::string_view name, std::string_view sql,
                                          ExecFlags flags, std::vector<Value> params) {

@@ -28,6 +28,7 @@
 
 #include "core/status.h"
 #include "sql/engine.h"
+#include "sql/segmenter.h"
 #include "sql/value.h"
 
 namespace troupe::sql {
@@ -66,6 +67,11 @@ public:
     // A request in the ActorDB dialect. `params` bind to ?1.. / ? in every statement.
     Result<ExecResult> query(const Session& session, std::string_view request,
                              std::vector<Value> params = {});
+    // The same for a request the caller has already split with segment(request) (a front end
+    // that looks at the blocks first): `blocks` must be exactly what segment() returned for
+    // `request`, which is kept for the list of running queries and error messages.
+    Result<ExecResult> query(const Session& session, std::string_view request,
+                             std::vector<Block> blocks, std::vector<Value> params);
     // One actor, as Thrift's exec_single: `sql` runs in type(name) with the given flags.
     Result<ExecResult> querySingle(const Session& session, std::string_view type,
                                    std::string_view name, std::string_view sql, ExecFlags flags,

@@ -91,6 +91,10 @@ private:
 // Runs one ActorDB-dialect request (request.cpp).
 Result<ExecResult> runRequest(Database::Impl& db, const Session& session, std::string_view request,
                               std::vector<Value> params);
+// The same with `request` already split into `blocks` by segment().
+Result<ExecResult> runSegmented(Database::Impl& db, const Session& session,
+                                std::string_view request, std::vector<Block> blocks,
+                                std::vector<Value> params);
 // Runs `sql` (no ACTOR statements) in type(name), as Thrift's exec_single.
 Result<ExecResult> runSingle(Database::Impl& db, const Session& session, std::string_view type,
                              std::string_view name, std::string_view sql, ExecFlags flags,

@@ -1,5 +1,6 @@
 #include "sql/engine.h"
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -71,6 +72,17 @@ void configureSqliteOnce() {
     });
 }
 
+// LMDB reader slots when the options leave it to the engine. A snapshot is held by an actor
+// connection inside a transaction; an actor has at most two connections (writer and committed
+// reader) and the executors keep maxOpenActors open, so this covers every open actor even
+// without sharing (Environment::shareRead) and leaves room for catalog and metrics reads.
+// Actors locked by transactions stay open beyond the limit: running out is still possible,
+// and is a retryable Busy. Slots cost 64 bytes of lock.mdb each.
+unsigned readerSlotsFor(std::size_t maxOpenActors) {
+    const std::size_t slots = 2 * maxOpenActors + 128;
+    return unsigned(std::clamp<std::size_t>(slots, storage::kDefaultMaxReaders, 1u << 16));
+}
+
 } // namespace
 
 Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
@@ -85,7 +97,10 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
     if (ec)
         return Status(ErrorCode::IoError, "cannot create data directory '" +
                                               options.dataDir.string() + "': " + ec.message());
-    auto env = storage::Environment::open(options.dataDir, options.storage);
+    storage::EnvironmentOptions storageOptions = options.storage;
+    if (storageOptions.maxReaders == 0)
+        storageOptions.maxReaders = readerSlotsFor(options.maxOpenActors);
+    auto env = storage::Environment::open(options.dataDir, storageOptions);
     if (!env)
         return env.status().withContext("opening " + options.dataDir.string());
     impl->env = std::move(*env);

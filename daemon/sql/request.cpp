@@ -644,9 +644,15 @@ Result<ExecResult> runRequest(Database::Impl& db, const Session& session, std::s
     auto blocks = segment(request, db.options.maxRequestBytes);
     if (!blocks)
         return blocks.status();
+    return runSegmented(db, session, request, std::move(*blocks), std::move(params));
+}
+
+Result<ExecResult> runSegmented(Database::Impl& db, const Session& session,
+                                std::string_view request, std::vector<Block> blocks,
+                                std::vector<Value> params) {
     const std::uint64_t id = db.beginQuery(session.user, request);
     Runner runner(db, session, std::move(params));
-    Result<ExecResult> r = runner.run(std::move(*blocks));
+    Result<ExecResult> r = runner.run(std::move(blocks));
     db.endQuery(id);
     return r;
 }

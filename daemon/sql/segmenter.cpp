@@ -27,9 +27,14 @@ std::vector<std::string> leadingWords(std::string_view text, std::size_t n) {
     return words;
 }
 
+// The first keyword of a statement as written (comments skipped), without a copy.
+std::string_view firstWord(std::string_view text) {
+    const std::size_t pos = skipBlank(text, 0);
+    return text.substr(pos, wordEnd(text, pos) - pos);
+}
+
 bool isActorStatement(std::string_view stmt) {
-    auto words = leadingWords(stmt, 1);
-    return !words.empty() && words[0] == "ACTOR";
+    return iequals(firstWord(stmt), "ACTOR");
 }
 
 // Splits a request into raw statements (see the rules in segmenter.h).
@@ -59,19 +64,21 @@ private:
                                                        " quote in " +
                                                        quoted(m_text.substr(m_start)));
             m_pos = end;
-        } else if (startsWith(m_text, m_pos, "{{")) {
+        } else if (c == '{' && startsWith(m_text, m_pos, "{{")) {
             std::size_t end = m_text.find("}}", m_pos + 2);
             if (end == kNpos)
                 return Status(ErrorCode::InvalidArgument,
                               "unterminated {{ in " + quoted(m_text.substr(m_pos)));
             m_pos = end + 2;
         } else if (std::size_t afterComment =
-                       skipComment(m_text, m_pos, LineCommentEnd::AfterNewline);
+                       c == '-' || c == '/'
+                           ? skipComment(m_text, m_pos, LineCommentEnd::AfterNewline)
+                           : m_pos;
                    afterComment != m_pos) {
             m_pos = afterComment;
         } else if (isWordChar(c)) {
             const std::size_t end = wordEnd(m_text, m_pos);
-            m_trigger.onWord(upper(m_text.substr(m_pos, end - m_pos)));
+            m_trigger.onWord(m_text.substr(m_pos, end - m_pos));
             m_pos = end;
         } else {
             if (c == ';' && !m_trigger.inBody()) // `;` inside a trigger body does not end it
@@ -99,12 +106,15 @@ private:
 bool isClientTransaction(std::string_view stmt) {
     static constexpr std::array<std::string_view, 6> kWords = {"BEGIN",    "COMMIT",    "END",
                                                                "ROLLBACK", "SAVEPOINT", "RELEASE"};
-    auto words = leadingWords(stmt, 1);
-    return !words.empty() && std::find(kWords.begin(), kWords.end(), words[0]) != kWords.end();
+    const std::string_view word = firstWord(stmt);
+    return std::any_of(kWords.begin(), kWords.end(),
+                       [&](std::string_view k) { return iequals(word, k); });
 }
 
 // The statement with comments replaced by spaces (quoted text kept).
 std::string stripComments(std::string_view text) {
+    if (text.find("--") == kNpos && text.find("/*") == kNpos)
+        return std::string(text); // the usual ACTOR statement: nothing to strip
     std::string out;
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -131,7 +141,7 @@ std::string_view readWord(std::string_view text, std::size_t& pos) {
 }
 
 bool readKeyword(std::string_view text, std::size_t& pos, std::string_view keyword) {
-    return upper(readWord(text, pos)) == keyword;
+    return iequals(readWord(text, pos), keyword);
 }
 
 // `* WHERE id LIKE 'pattern'`, text after the `*`.
@@ -254,12 +264,11 @@ Status parseFlags(std::string_view text, ActorTarget& target) {
         while (end < text.size() && !isSpace(text[end]) && text[end] != ',')
             ++end;
         std::string_view flag = text.substr(pos, end - pos);
-        const std::string up = upper(flag);
-        if (up == "CREATE")
+        if (iequals(flag, "CREATE"))
             target.create = true;
-        else if (up == "SAFE")
+        else if (iequals(flag, "SAFE"))
             target.safe = true;
-        else if (up == "FSYNC")
+        else if (iequals(flag, "FSYNC"))
             target.fsync = true;
         else
             return Status(

@@ -1,19 +1,28 @@
 #include "sql/sql_text.h"
 
-#include <cctype>
-
 namespace troupe::sql {
 
 namespace {
 constexpr std::size_t kNpos = std::string_view::npos;
+
+char asciiUpper(char c) {
+    return c >= 'a' && c <= 'z' ? char(c - 'a' + 'A') : c;
+}
+
+char asciiLower(char c) {
+    return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+}
 } // namespace
 
+// ASCII classes by comparison: these run for every character of every request, and the
+// <cctype> calls (locale lookups) were a visible part of segmenting one (issue 5).
 bool isSpace(char c) {
-    return std::isspace(static_cast<unsigned char>(c)) != 0;
+    return c == ' ' || (c >= '\t' && c <= '\r'); // \t \n \v \f \r, as isspace in "C"
 }
 
 bool isWordChar(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$';
 }
 
 bool isQuote(char c) {
@@ -29,14 +38,14 @@ std::size_t wordEnd(std::string_view text, std::size_t pos) {
 std::string upper(std::string_view s) {
     std::string out(s);
     for (char& c : out)
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        c = asciiUpper(c);
     return out;
 }
 
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        c = asciiLower(c);
     return out;
 }
 
@@ -44,8 +53,7 @@ bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size())
         return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::toupper(static_cast<unsigned char>(a[i])) !=
-            std::toupper(static_cast<unsigned char>(b[i])))
+        if (asciiUpper(a[i]) != asciiUpper(b[i]))
             return false;
     }
     return true;
@@ -125,19 +133,23 @@ std::string quotedExcerpt(std::string_view text) {
     return out;
 }
 
-void TriggerTracker::onWord(const std::string& word) {
-    if (m_lead.size() < 3) {
-        m_lead.push_back(word);
-        const bool temp = m_lead.size() == 3 && (m_lead[1] == "TEMP" || m_lead[1] == "TEMPORARY");
-        if (m_lead[0] == "CREATE" && word == "TRIGGER" && (m_lead.size() == 2 || temp))
+void TriggerTracker::onWord(std::string_view word) {
+    // Case-insensitive comparisons in place: no upper-cased copy per word.
+    if (m_words < 3) {
+        ++m_words;
+        if (m_words == 1)
+            m_create = iequals(word, "CREATE");
+        else if (m_words == 2)
+            m_temp = iequals(word, "TEMP") || iequals(word, "TEMPORARY");
+        if (m_create && iequals(word, "TRIGGER") && (m_words == 2 || (m_words == 3 && m_temp)))
             m_trigger = true;
     }
-    if (m_trigger && !m_inBody && word == "BEGIN") {
+    if (m_trigger && !m_inBody && iequals(word, "BEGIN")) {
         m_inBody = true;
         m_caseDepth = 0;
-    } else if (m_inBody && word == "CASE") {
+    } else if (m_inBody && iequals(word, "CASE")) {
         ++m_caseDepth;
-    } else if (m_inBody && word == "END") {
+    } else if (m_inBody && iequals(word, "END")) {
         if (m_caseDepth == 0) {
             m_inBody = false;
             m_bodyDone = true;

@@ -53,15 +53,17 @@ std::string quotedExcerpt(std::string_view text);
 // statement being scanned: assign a fresh one when the next statement starts.
 class TriggerTracker {
 public:
-    // The next keyword or identifier of the statement (outside quotes and comments), upper-cased.
-    void onWord(const std::string& word);
+    // The next keyword or identifier of the statement (outside quotes and comments), any case.
+    void onWord(std::string_view word);
     bool isTrigger() const { return m_trigger; }
     bool inBody() const { return m_inBody; }
     // The END of a body has been read.
     bool bodyDone() const { return m_bodyDone; }
 
 private:
-    std::vector<std::string> m_lead; // the first three words
+    int m_words = 0;       // of the first three words seen
+    bool m_create = false; // the first word is CREATE
+    bool m_temp = false;   // the second is TEMP or TEMPORARY
     bool m_trigger = false;
     bool m_inBody = false;
     bool m_bodyDone = false;

@@ -239,10 +239,11 @@ int ActorFile::close() {
 }
 
 int ActorFile::beginSnapshot() {
-    auto txn = m_vfs.env().beginRead();
-    if (!txn)
-        return ioError(SQLITE_IOERR_LOCK, txn.status().toString());
-    auto size = storage::PageStore::dbSize(m_vfs.env(), txn->get(), m_actorId);
+    auto txn = m_vfs.env().shareRead();
+    if (!txn) // no reader slot freed up in time: SQLite reports SQLITE_BUSY, the caller Busy
+        return ioError(txn.status().code() == ErrorCode::Busy ? SQLITE_BUSY : SQLITE_IOERR_LOCK,
+                       txn.status().toString());
+    auto size = storage::PageStore::dbSize(m_vfs.env(), (*txn)->get(), m_actorId);
     if (!size)
         return ioError(SQLITE_IOERR_LOCK, size.status().toString());
     m_snapshot = std::move(*txn);
@@ -336,7 +337,7 @@ int ActorFile::read(void* buffer, int amount, sqlite3_int64 offset) {
         return SQLITE_OK;
     }
     storage::ReadTxn temporary;
-    if (!m_snapshot.valid()) {
+    if (!m_snapshot) {
         // SQLite reads under a SHARED lock; this is only a safety net.
         auto txn = m_vfs.env().beginRead();
         if (!txn)
@@ -356,7 +357,7 @@ int ActorFile::read(void* buffer, int amount, sqlite3_int64 offset) {
         std::memset(out, 0, std::size_t(amount));
         return SQLITE_OK;
     }
-    MDB_txn* txn = m_snapshot.valid() ? m_snapshot.get() : temporary.get();
+    MDB_txn* txn = m_snapshot ? m_snapshot->get() : temporary.get();
     Status st;
     if (within == 0 && std::size_t(amount) == kPageSize) {
         st = storage::PageStore::readPage(m_vfs.env(), txn, m_actorId, pgno, out);
@@ -395,7 +396,7 @@ int ActorFile::truncate(sqlite3_int64 size) {
 }
 
 int ActorFile::fileSize(sqlite3_int64* size) {
-    if (!m_snapshot.valid() && !m_overlaySize) {
+    if (!m_snapshot && !m_overlaySize) {
         auto txn = m_vfs.env().beginRead();
         if (!txn)
             return ioError(SQLITE_IOERR_FSTAT, txn.status().toString());

@@ -5,8 +5,10 @@
 //
 // A main-database file is the committed store (an LMDB read snapshot taken at xLock(SHARED)
 // and released at xUnlock(NONE)) plus an overlay of the pages written by the current
-// transaction. The rollback journal lives in memory (journal_mode=MEMORY). On
-// SQLITE_FCNTL_COMMIT_PHASETWO the overlay becomes the captured write set; on any other end of
+// transaction. The files of one thread share a snapshot while nothing was committed in between
+// (few LMDB reader slots however many actors are open); no free slot is SQLITE_BUSY, which the
+// caller reports as a retryable Busy. The rollback journal lives in memory (journal_mode=MEMORY).
+// On SQLITE_FCNTL_COMMIT_PHASETWO the overlay becomes the captured write set; on any other end of
 // a write transaction (rollback, failed statement) the overlay is discarded. Captured pages
 // stay visible to the connection until the owner calls finishPending(), after the write set
 // was applied to LMDB (or failed).
@@ -104,7 +106,9 @@ private:
     ActorVfs& m_vfs;
     std::uint64_t m_actorId;
     int m_lock = SQLITE_LOCK_NONE;
-    storage::ReadTxn m_snapshot;                                        // held from SHARED to NONE
+    // Held from SHARED to NONE; shared with the other files of this thread while it is the
+    // latest committed state (Environment::shareRead), so open actors need few reader slots.
+    std::shared_ptr<const storage::ReadTxn> m_snapshot;
     std::uint32_t m_storeSize = 0;                                      // pages in the snapshot
     std::map<std::uint32_t, std::unique_ptr<std::uint8_t[]>> m_overlay; // pgno -> page
     std::optional<std::uint32_t> m_overlaySize;                         // pages

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,23 @@ int& gateDepth(const ResizeGate* gate) {
     return t_gateDepth.back().second;
 }
 
+// Each thread's shared snapshot per environment (shareRead). Expired entries are reused.
+thread_local std::vector<std::pair<const Environment*, std::weak_ptr<ReadTxn>>> t_shared;
+
+std::weak_ptr<ReadTxn>& sharedSlot(const Environment* env) {
+    for (auto& entry : t_shared)
+        if (entry.first == env)
+            return entry.second;
+    for (auto& entry : t_shared) {
+        if (entry.second.expired()) {
+            entry.first = env;
+            return entry.second;
+        }
+    }
+    t_shared.emplace_back(env, std::weak_ptr<ReadTxn>());
+    return t_shared.back().second;
+}
+
 ErrorCode codeForErrno(int err) {
     if (app::platform::isOutOfSpaceError(err))
         return ErrorCode::DiskFull;
@@ -62,13 +80,13 @@ MDB_val toVal(std::string_view s) {
 // ---- ReadTxn ---------------------------------------------------------------------------
 
 ReadTxn::ReadTxn(ReadTxn&& other) noexcept
-    : m_txn(std::exchange(other.m_txn, nullptr)), m_gate(std::exchange(other.m_gate, nullptr)) {}
+    : m_txn(std::exchange(other.m_txn, nullptr)), m_env(std::exchange(other.m_env, nullptr)) {}
 
 ReadTxn& ReadTxn::operator=(ReadTxn&& other) noexcept {
     if (this != &other) {
         reset();
         m_txn = std::exchange(other.m_txn, nullptr);
-        m_gate = std::exchange(other.m_gate, nullptr);
+        m_env = std::exchange(other.m_env, nullptr);
     }
     return *this;
 }
@@ -78,16 +96,19 @@ ReadTxn::~ReadTxn() {
 }
 
 void ReadTxn::reset() {
+    const bool hadSlot = m_txn != nullptr;
     if (m_txn) {
         mdb_txn_abort(m_txn);
         m_txn = nullptr;
     }
-    if (m_gate) {
-        int& depth = gateDepth(m_gate);
+    if (m_env) {
+        int& depth = gateDepth(&m_env->m_gate);
         if (depth > 0)
             --depth;
-        m_gate->leaveShared();
-        m_gate = nullptr;
+        m_env->m_gate.leaveShared();
+        if (hadSlot)
+            m_env->readerEnded();
+        m_env = nullptr;
     }
 }
 
@@ -171,8 +192,9 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::pa
         env->m_env = nullptr;
         return fromMdb(code, what);
     };
+    env->m_maxReaders = options.maxReaders ? options.maxReaders : kDefaultMaxReaders;
     if ((rc = mdb_env_set_maxdbs(env->m_env, 8)) != 0 ||
-        (rc = mdb_env_set_maxreaders(env->m_env, std::max(1u, options.maxReaders))) != 0 ||
+        (rc = mdb_env_set_maxreaders(env->m_env, env->m_maxReaders)) != 0 ||
         (rc = mdb_env_set_mapsize(env->m_env, options.initialMapSize)) != 0)
         return fail(rc, "configuring LMDB environment");
 
@@ -189,6 +211,7 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::pa
     MDB_envinfo info;
     mdb_env_info(env->m_env, &info);
     env->m_mapSize = info.me_mapsize;
+    env->m_maxReaders = info.me_maxreaders;
 
     TROUPE_RETURN_IF_ERROR(env->openDatabases().withContext(where));
     return env;
@@ -275,21 +298,81 @@ Status Environment::checkFormatVersion(MDB_txn* txn, bool writable) {
     return rc == 0 ? Status::ok() : fromMdb(rc, "writing format version");
 }
 
-Result<ReadTxn> Environment::beginRead() {
+int Environment::tryBeginRead(ReadTxn& txn) {
     int& depth = gateDepth(&m_gate);
     if (depth > 0)
         m_gate.enterSharedNested();
     else
         m_gate.enterShared();
     ++depth;
-    ReadTxn txn;
-    txn.m_gate = &m_gate; // from here on, txn.reset() leaves the gate
+    txn.m_env = this; // from here on, txn.reset() leaves the gate
     int rc = mdb_txn_begin(m_env, nullptr, MDB_RDONLY, &txn.m_txn);
     if (rc != 0) {
         txn.m_txn = nullptr;
-        return fromMdb(rc, "beginning read transaction");
+        txn.reset();
     }
-    return txn;
+    return rc;
+}
+
+Result<ReadTxn> Environment::beginRead() {
+    // Every open ReadTxn holds a slot until it ends; slots run out only under more concurrent
+    // snapshots than maxReaders. That is load, not damage: wait a little for one to be freed
+    // (without holding the gate, so the map can still grow), then answer Busy, which clients
+    // retry (MySQL 1205).
+    const auto deadline = std::chrono::steady_clock::now() + m_options.readerWait;
+    bool checkedStale = false;
+    for (;;) {
+        const std::uint64_t ended = m_readersEnded.load();
+        ReadTxn txn;
+        const int rc = tryBeginRead(txn);
+        if (rc == 0)
+            return txn;
+        if (rc != MDB_READERS_FULL)
+            return fromMdb(rc, "beginning read transaction");
+        if (!checkedStale) {
+            // Slots of processes that died without closing (another tool on this directory).
+            checkedStale = true;
+            int dead = 0;
+            if (mdb_reader_check(m_env, &dead) == 0 && dead > 0)
+                continue;
+        }
+        std::unique_lock lock(m_slotMutex);
+        ++m_slotWaiters;
+        const bool freed =
+            m_slotFreed.wait_until(lock, deadline, [&] { return m_readersEnded.load() != ended; });
+        --m_slotWaiters;
+        if (!freed)
+            return Status(ErrorCode::Busy,
+                          "all " + std::to_string(m_maxReaders) +
+                              " LMDB reader slots are in use (MDB_READERS_FULL: more concurrent "
+                              "read snapshots than slots); retry the request");
+    }
+}
+
+void Environment::readerEnded() {
+    // Sequentially consistent with the waiter's ++m_slotWaiters and its check of
+    // m_readersEnded: either it sees this count or this sees it waiting, so no wake-up is lost.
+    m_readersEnded.fetch_add(1);
+    if (m_slotWaiters.load() > 0) {
+        std::lock_guard lock(m_slotMutex);
+        m_slotFreed.notify_all();
+    }
+}
+
+Result<std::shared_ptr<const ReadTxn>> Environment::shareRead() {
+    std::weak_ptr<ReadTxn>& slot = sharedSlot(this);
+    if (std::shared_ptr<ReadTxn> current = slot.lock()) {
+        // Equal ids: nothing committed since it began, so it shows what a new snapshot would.
+        MDB_envinfo info;
+        if (mdb_env_info(m_env, &info) == 0 && mdb_txn_id(current->get()) == info.me_last_txnid)
+            return std::shared_ptr<const ReadTxn>(std::move(current));
+    }
+    auto txn = beginRead();
+    if (!txn)
+        return txn.status();
+    auto shared = std::make_shared<ReadTxn>(std::move(*txn));
+    slot = shared;
+    return std::shared_ptr<const ReadTxn>(std::move(shared));
 }
 
 Status Environment::write(const std::function<Status(MDB_txn*)>& body, bool forceSync) {

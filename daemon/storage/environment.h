@@ -6,11 +6,18 @@
 // Threads: open/close on the owner's thread. ReadTxn from any thread (MDB_NOTLS: a thread may
 // hold several). Write transactions only through write() — in practice only the Writer thread.
 //
+// Reader slots: every open ReadTxn takes one of maxReaders slots in lock.mdb. When all are in
+// use, beginRead() waits up to readerWait for one to be freed and then fails with Busy (a
+// retryable condition, not an I/O error). shareRead() lets the callers on one thread share a
+// snapshot while it is still the latest committed state, so many open actors need few slots.
+//
 // Map growth: when a write transaction hits MDB_MAP_FULL, write() aborts it, waits until no
 // read transaction is open (new readers wait at the ResizeGate), grows the map, and runs the
 // transaction again. A full disk or a read-only file system is reported as DiskFull / ReadOnly.
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -39,7 +46,11 @@ struct EnvironmentOptions {
     std::uint64_t initialMapSize = 256ull << 20; // bytes; grows by doubling when full
     std::uint64_t maxMapSize = 0;                // 0 = no limit but the disk
     std::uint64_t mapGrowthStep = 4ull << 30;    // growth is min(double, +step)
-    unsigned maxReaders = 512;
+    // LMDB reader slots (64 bytes each in lock.mdb): read snapshots open at once. 0 = 512;
+    // sql::Engine sizes it from the actors it may hold open.
+    unsigned maxReaders = 0;
+    // How long beginRead() waits for a free reader slot before it fails with Busy.
+    std::chrono::milliseconds readerWait{50};
     FsyncMode fsync = FsyncMode::Always;
     bool readOnly = false;
 };
@@ -54,6 +65,8 @@ struct Databases {
 };
 
 class Environment;
+
+inline constexpr unsigned kDefaultMaxReaders = 512;
 
 // A read-only snapshot; move-only; aborts on destruction. Holds the ResizeGate shared.
 // End it on the thread that began it (the gate counts nested snapshots per thread, so that a
@@ -74,7 +87,7 @@ public:
 private:
     friend class Environment;
     MDB_txn* m_txn = nullptr;
-    ResizeGate* m_gate = nullptr;
+    Environment* m_env = nullptr; // set while the ResizeGate is held
 };
 
 class Environment {
@@ -92,7 +105,12 @@ public:
     MDB_env* handle() const { return m_env; }
     const EnvironmentOptions& options() const { return m_options; }
 
+    // A snapshot of the last committed state. Busy when no reader slot frees up in time.
     Result<ReadTxn> beginRead();
+    // The same, shared with the other callers on this thread: the thread's current shared
+    // snapshot when nothing was committed since it began (so it is exactly what beginRead()
+    // would return now), else a new one. Drop it on this thread.
+    Result<std::shared_ptr<const ReadTxn>> shareRead();
 
     // Runs `body` in a write transaction and commits it (fsync per the FsyncMode, or always
     // when forceSync). On MDB_MAP_FULL the map grows and `body` runs again from the start, so
@@ -104,6 +122,10 @@ public:
 
     std::uint64_t mapSize() const { return m_mapSize.load(std::memory_order_relaxed); }
     std::uint64_t fsyncCount() const { return m_fsyncs.load(std::memory_order_relaxed); }
+    // Reader slots LMDB made (it rounds maxReaders up to fill the lock file's pages).
+    unsigned maxReaders() const { return m_maxReaders; }
+    // Callers of beginRead() waiting for a free reader slot right now.
+    int slotWaiters() const { return m_slotWaiters.load(); }
 
     // Maps an LMDB or errno code to a Status with context ("put page: MDB_MAP_FULL ...").
     static Status fromMdb(int rc, std::string_view what);
@@ -112,7 +134,10 @@ public:
     Result<std::string> readMeta(MDB_txn* txn, std::string_view key) const;
 
 private:
+    friend class ReadTxn;
     Environment() = default;
+    int tryBeginRead(ReadTxn& txn);
+    void readerEnded();
     Status grow();
     Status openDatabases();
     Status checkFormatVersion(MDB_txn* txn, bool writable);
@@ -126,6 +151,13 @@ private:
     std::mutex m_writeMutex; // serializes write() and sync() (Writer thread, recovery, tests)
     std::atomic<std::uint64_t> m_mapSize{0}; // written under m_writeMutex
     std::atomic<std::uint64_t> m_fsyncs{0};  // written under m_writeMutex
+    unsigned m_maxReaders = kDefaultMaxReaders;
+    // Waiting for a reader slot: m_readersEnded counts ended snapshots; a waiter sleeps on
+    // m_slotFreed until it changes (readerEnded notifies only when someone waits).
+    std::atomic<std::uint64_t> m_readersEnded{0};
+    std::atomic<int> m_slotWaiters{0};
+    std::mutex m_slotMutex;
+    std::condition_variable m_slotFreed;
 };
 
 } // namespace troupe::storage

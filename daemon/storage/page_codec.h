@@ -7,7 +7,7 @@
 //   bytes 1..   payload
 //
 // Pages that LZ4 cannot shrink by at least kMinSaving bytes are stored raw. Documented in
-// resources/docs/formats.md. Pure functions, thread-safe.
+// resources/docs/formats.md. Thread-safe (the LZ4 compression state is per thread).
 
 #include <cstddef>
 #include <cstdint>
