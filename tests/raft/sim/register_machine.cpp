@@ -1,6 +1,9 @@
 #include "register_machine.h"
 
+#include <algorithm>
 #include <charconv>
+
+#include "raft/node.h"
 #include <sstream>
 
 namespace troupe::raft::sim {
@@ -66,6 +69,12 @@ Result<std::optional<Write>> RegisterMachine::apply(const Entry& entry) {
         return Status(ErrorCode::Internal, "applied index " + std::to_string(entry.index) +
                                                " after " + std::to_string(m_applied));
     std::optional<Write> write;
+    if (entry.type == EntryType::ConfChange) {
+        auto change = decodeConfChange(entry.data);
+        if (!change)
+            return change.status();
+        applyConfChange(*change);
+    }
     if (entry.type == EntryType::Normal) {
         auto decoded = decodeWrite(entry.data);
         if (!decoded)
@@ -82,6 +91,27 @@ Result<std::optional<Write>> RegisterMachine::apply(const Entry& entry) {
     m_applied = entry.index;
     m_appliedTerm = entry.term;
     return write;
+}
+
+void RegisterMachine::applyConfChange(const ConfChange& change) {
+    auto erase = [](std::vector<NodeId>& v, NodeId id) { std::erase(v, id); };
+    switch (change.kind) {
+    case ConfChange::Kind::AddLearner:
+        if (std::find(m_conf.learners.begin(), m_conf.learners.end(), change.node) ==
+            m_conf.learners.end())
+            m_conf.learners.push_back(change.node);
+        break;
+    case ConfChange::Kind::PromoteLearner:
+        erase(m_conf.learners, change.node);
+        m_conf.voters.push_back(change.node);
+        break;
+    case ConfChange::Kind::RemoveNode:
+        erase(m_conf.learners, change.node);
+        erase(m_conf.voters, change.node);
+        break;
+    }
+    std::sort(m_conf.voters.begin(), m_conf.voters.end());
+    std::sort(m_conf.learners.begin(), m_conf.learners.end());
 }
 
 std::string RegisterMachine::get(const std::string& key) const {

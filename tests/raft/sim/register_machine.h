@@ -43,10 +43,13 @@ public:
     bool hasApplied(std::uint64_t proposal) const { return m_proposals.contains(proposal); }
     const std::set<std::uint64_t>& proposals() const { return m_proposals; }
     const std::map<std::string, std::string>& values() const { return m_values; }
+    // Membership as of applied(), from the snapshot and the ConfChange entries applied since
+    // (not the core's conf(), which already counts appended, uncommitted changes).
     const ConfState& conf() const { return m_conf; }
-    void setConf(const ConfState& conf) { m_conf = conf; }
 
 private:
+    void applyConfChange(const ConfChange& change);
+
     Index m_applied = 0;
     Term m_appliedTerm = 0;
     ConfState m_conf; // membership as of m_applied, for the snapshots this machine takes

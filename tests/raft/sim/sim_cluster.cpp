@@ -18,8 +18,11 @@ SimCluster::SimCluster(const SimOptions& options)
     ConfState conf;
     for (int i = 1; i <= options.nodes; ++i)
         conf.voters.push_back(static_cast<NodeId>(i));
-    m_servers.resize(static_cast<std::size_t>(options.nodes));
-    for (int i = 0; i < options.nodes; ++i) {
+    // One spare server beyond the initial voters: membership faults add it as a learner and
+    // promote it; it starts like a new server joining (initial conf without itself).
+    int servers = options.nodes + (options.membership ? 1 : 0);
+    m_servers.resize(static_cast<std::size_t>(servers));
+    for (int i = 0; i < servers; ++i) {
         Server& s = m_servers[static_cast<std::size_t>(i)];
         s.id = static_cast<NodeId>(i + 1);
         s.storage = std::make_unique<MemoryLogStorage>();
@@ -196,7 +199,8 @@ void SimCluster::applyCommitted(Server& s, const Ready& ready) {
                 return;
             }
             s.node->applyConfChange(*change);
-            s.machine.setConf(s.node->conf());
+            if (change->kind == ConfChange::Kind::RemoveNode)
+                m_removed.insert(change->node);
         }
         const auto& write = *applied;
         if (!write)
@@ -342,6 +346,16 @@ bool SimCluster::step() {
         break;
     }
     observe();
+    // A server whose removal has been applied somewhere is shut down for good.
+    for (NodeId id : m_removed) {
+        Server& gone = server(id);
+        if (gone.node) {
+            crash(gone);
+            --m_stats.crashes;
+            ++m_stats.decommissioned;
+            trace(TraceEvent::Kind::Decommission, id);
+        }
+    }
     return true;
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,10 @@ struct SimOptions {
     int heartbeatTicks = 1;
     int leaseDriftTicks = 3;
     bool leaseReads = true;
-    bool quiesce = false;                 // Config::quiesce, driven the way MultiRaft drives it
+    bool quiesce = false; // Config::quiesce, driven the way MultiRaft drives it
+    // Membership faults: add a spare server as a learner, promote it, remove a voter (one
+    // server at a time); a removed server is decommissioned (stopped for good).
+    bool membership = false;
     std::uint64_t snapshotThreshold = 40; // small, so snapshots and installs happen often
     std::uint64_t snapshotChunkBytes = 64;
     std::uint64_t maxAppendBytes = 256;
@@ -70,6 +74,8 @@ struct SimStats {
     std::uint64_t crashes = 0;
     std::uint64_t snapshots = 0;
     std::uint64_t leaderChanges = 0;
+    std::uint64_t confChanges = 0; // membership changes a leader accepted
+    std::uint64_t decommissioned = 0;
     Term maxTerm = 0;
     Index committed = 0;
     std::uint64_t messages = 0;
@@ -143,9 +149,12 @@ private:
     void clientOperation();
     void fault();
     void crash(Server& server);
+    void membershipChange();
+    bool decommissioned(NodeId id) const { return m_removed.contains(id); }
     void restart(Server& server);
     void startHealPhase();
     bool converged() const;
+    std::vector<NodeId> members(const Server& leader) const;
     void finalChecks();
 
     SimOptions m_options;
@@ -162,6 +171,7 @@ private:
     bool m_healing = false;
     std::uint64_t m_nextProposal = 1;
     std::map<std::uint64_t, Index> m_readFloor; // read op → commit high-water mark at start
+    std::set<NodeId> m_removed;                 // committed removals: decommissioned once noticed
     std::vector<NodeId> m_clientTarget = std::vector<NodeId>(4, kNoNode); // per client
 };
 

@@ -1,5 +1,7 @@
 // SimCluster's clients, faults and the end of a run (the event loop is in sim_cluster.cpp).
 
+#include <algorithm>
+
 #include "linearizability.h"
 #include "sim_cluster.h"
 
@@ -13,6 +15,7 @@ SimOptions SimOptions::fromSeed(std::uint64_t seed, std::uint64_t steps) {
     o.nodes = rng.chance(0.3) ? 5 : 3;
     o.leaseReads = rng.chance(0.5);
     o.quiesce = rng.chance(0.5);
+    o.membership = rng.chance(0.5);
     o.heartbeatTicks = rng.chance(0.7) ? 1 : 2;
     o.maxDrift = 0.04 * rng.unit();
     // Network quality: from a clean LAN to a bad day.
@@ -36,9 +39,9 @@ std::string SimOptions::describe() const {
     return "seed=" + std::to_string(seed) + " nodes=" + std::to_string(nodes) +
            " steps=" + std::to_string(steps) + " reads=" + (leaseReads ? "lease" : "read-index") +
            " heartbeatTicks=" + std::to_string(heartbeatTicks) +
-           " quiesce=" + (quiesce ? "on" : "off") + " drift=" + std::to_string(maxDrift) +
-           " delay=" + ms(network.minDelay) + ".." + ms(network.maxDelay) +
-           "ms drop=" + std::to_string(network.dropRate) +
+           " quiesce=" + (quiesce ? "on" : "off") + " membership=" + (membership ? "on" : "off") +
+           " drift=" + std::to_string(maxDrift) + " delay=" + ms(network.minDelay) + ".." +
+           ms(network.maxDelay) + "ms drop=" + std::to_string(network.dropRate) +
            " dup=" + std::to_string(network.duplicateRate) +
            " slow=" + std::to_string(network.slowRate) + " disk<=" + ms(maxDiskDelay) +
            "ms faultGap=" + ms(faultGap) +
@@ -52,10 +55,11 @@ std::string SimResult::summary() const {
            " ms simulated, committed " + std::to_string(s.committed) + ", writes acked " +
            std::to_string(s.writesAcked) + " (unknown " + std::to_string(s.writesPending) +
            "), reads " + std::to_string(s.readsServed) + ", crashes " + std::to_string(s.crashes) +
-           ", snapshots " + std::to_string(s.snapshots) + ", leaders " +
-           std::to_string(s.leaderChanges) + ", max term " + std::to_string(s.maxTerm) +
-           ", messages " + std::to_string(s.messages) + " (dropped " + std::to_string(s.dropped) +
-           "), checker states " + std::to_string(s.checkerStates);
+           ", snapshots " + std::to_string(s.snapshots) + ", conf changes " +
+           std::to_string(s.confChanges) + " (decommissioned " + std::to_string(s.decommissioned) +
+           "), leaders " + std::to_string(s.leaderChanges) + ", max term " +
+           std::to_string(s.maxTerm) + ", messages " + std::to_string(s.messages) + " (dropped " +
+           std::to_string(s.dropped) + "), checker states " + std::to_string(s.checkerStates);
 }
 
 void SimCluster::clientOperation() {
@@ -105,7 +109,9 @@ void SimCluster::fault() {
     std::vector<NodeId> up, down;
     for (const Server& s : m_servers)
         (s.node ? up : down).push_back(s.id);
-    switch (m_rng.below(7)) {
+    // Membership changes get three shares when on, so that most such seeds see a whole
+    // add-learner → promote → remove cycle.
+    switch (m_rng.below(m_options.membership ? 11 : 8)) {
     case 0:
     case 1:
         if (!up.empty())
@@ -150,7 +156,65 @@ void SimCluster::fault() {
         }
         break;
     }
+    case 7: {
+        // The stale-leader case: the leader alone on one side (its clients keep coming).
+        NodeId leader = leaderHint();
+        if (leader == kNoNode)
+            break;
+        std::vector<NodeId> rest;
+        for (const Server& s : m_servers) {
+            if (s.id != leader)
+                rest.push_back(s.id);
+        }
+        m_network.heal();
+        m_network.partition({leader}, rest);
+        trace(TraceEvent::Kind::Partition, kNoNode, std::uint64_t{1} << (leader - 1));
+        break;
     }
+    default:
+        membershipChange();
+        break;
+    }
+}
+
+void SimCluster::membershipChange() {
+    NodeId leader = leaderHint();
+    if (leader == kNoNode)
+        return;
+    Node& node = *server(leader).node;
+    const ConfState& conf = node.conf();
+    auto has = [](const std::vector<NodeId>& v, NodeId id) {
+        return std::find(v.begin(), v.end(), id) != v.end();
+    };
+    NodeId spare = static_cast<NodeId>(m_servers.size());
+    ConfChange change;
+    if (!has(conf.voters, spare) && !has(conf.learners, spare) && !decommissioned(spare)) {
+        change = {ConfChange::Kind::AddLearner, spare};
+    } else if (has(conf.learners, spare)) {
+        change = {ConfChange::Kind::PromoteLearner, spare};
+    } else if (conf.voters.size() > static_cast<std::size_t>(m_options.nodes)) {
+        std::vector<NodeId> others;
+        for (NodeId v : conf.voters) {
+            if (v != leader)
+                others.push_back(v);
+        }
+        change = {ConfChange::Kind::RemoveNode, others[m_rng.below(others.size())]};
+    } else {
+        return;
+    }
+    auto index = node.changeMembership(change);
+    TraceEvent e;
+    e.time = m_now;
+    e.kind = TraceEvent::Kind::Membership;
+    e.node = leader;
+    e.peer = change.node;
+    e.a = static_cast<std::uint64_t>(change.kind);
+    e.b = index.isOk() ? 1 : 0;
+    if (index.isOk())
+        ++m_stats.confChanges;
+    e.index = index.isOk() ? *index : 0;
+    m_trace.add(e);
+    afterInput(server(leader));
 }
 
 void SimCluster::crash(Server& s) {
@@ -175,7 +239,7 @@ void SimCluster::crash(Server& s) {
 }
 
 void SimCluster::restart(Server& s) {
-    if (s.node)
+    if (s.node || decommissioned(s.id))
         return;
     if (s.incarnation > 0)
         trace(TraceEvent::Kind::Restart, s.id);
@@ -214,7 +278,8 @@ void SimCluster::startHealPhase() {
         restart(s);
 }
 
-// One leader everyone follows, the whole log committed and applied everywhere.
+// One leader every member follows, the whole log committed and applied on every member
+// (servers outside the configuration — a spare never added, a decommissioned one — don't count).
 bool SimCluster::converged() const {
     NodeId leader = leaderHint();
     if (leader == kNoNode)
@@ -224,7 +289,8 @@ bool SimCluster::converged() const {
     auto lastTerm = l.storage->term(last);
     if (!lastTerm || *lastTerm != l.node->term() || l.node->commitIndex() != last)
         return false;
-    for (const Server& s : m_servers) {
+    for (NodeId id : members(l)) {
+        const Server& s = m_servers[id - 1];
         if (!s.node || s.node->term() != l.node->term() || s.node->leader() != leader ||
             s.node->commitIndex() != last || s.machine.applied() != last || s.readyScheduled)
             return false;
@@ -232,13 +298,24 @@ bool SimCluster::converged() const {
     return true;
 }
 
+std::vector<NodeId> SimCluster::members(const Server& leader) const {
+    std::vector<NodeId> out = leader.node->conf().voters;
+    const auto& learners = leader.node->conf().learners;
+    out.insert(out.end(), learners.begin(), learners.end());
+    return out;
+}
+
 void SimCluster::finalChecks() {
-    const RegisterMachine& reference = m_servers.front().machine;
-    for (const Server& s : m_servers) {
+    const Server& leader = m_servers[leaderHint() - 1];
+    const RegisterMachine& reference = leader.machine;
+    for (NodeId id : members(leader)) {
+        const Server& s = m_servers[id - 1];
         if (s.machine.values() != reference.values() ||
-            s.machine.proposals() != reference.proposals()) {
+            s.machine.proposals() != reference.proposals() ||
+            s.machine.conf() != leader.node->conf()) {
             m_checker.fail("convergence: n" + std::to_string(s.id) +
-                           " ended with a different state machine than n1");
+                           " ended with a different state machine or membership than leader n" +
+                           std::to_string(leader.id));
             return;
         }
     }

@@ -143,6 +143,15 @@ std::string formatEvent(const TraceEvent& e) {
     case K::Snapshot:
         s += node(e.node) + " took a snapshot at " + std::to_string(e.index);
         break;
+    case K::Membership: {
+        static const char* kinds[] = {"?", "add-learner", "promote", "remove"};
+        s += node(e.node) + " proposes " + kinds[e.a < 4 ? e.a : 0] + " " + node(e.peer) +
+             (e.b ? "" : " (refused)");
+        break;
+    }
+    case K::Decommission:
+        s += node(e.node) + " decommissioned (its removal was applied)";
+        break;
     case K::Phase:
         s += "--- heal phase: network healed and lossless, every node up, no more faults ---";
         break;

@@ -27,9 +27,11 @@ struct TraceEvent {
         Partition, // a = bitmask of one side
         CutOneWay, // node → peer
         Heal,
-        Transfer, // peer = target
-        Snapshot, // index = snapshot index taken
-        Phase,    // a = 1: heal phase started
+        Transfer,     // peer = target
+        Snapshot,     // index = snapshot index taken
+        Phase,        // a = 1: heal phase started
+        Membership,   // a = ConfChange kind, peer = its node, b = accepted
+        Decommission, // its removal was applied: stopped for good
     };
     std::uint64_t time = 0;
     Kind kind = Kind::Deliver;
