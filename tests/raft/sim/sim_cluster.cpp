@@ -216,9 +216,10 @@ void SimCluster::applyCommitted(Server& s, const Ready& ready) {
 }
 
 void SimCluster::serveReads(Server& s) {
-    auto ready =
-        std::stable_partition(s.waitingReads.begin(), s.waitingReads.end(),
-                              [&](const WaitingRead& r) { return r.index > s.machine.applied(); });
+    auto ready = std::stable_partition(
+        s.waitingReads.begin(), s.waitingReads.end(), [&](const WaitingRead& r) {
+            return !m_options.serveReadsEarly && r.index > s.machine.applied();
+        });
     for (auto it = ready; it != s.waitingReads.end(); ++it) {
         const Operation& op = m_history.op(it->op);
         std::string value = s.machine.get(op.key);

@@ -46,6 +46,9 @@ struct SimOptions {
     // Membership faults: add a spare server as a learner, promote it, remove a voter (one
     // server at a time); a removed server is decommissioned (stopped for good).
     bool membership = false;
+    // A deliberately broken driver, to prove the checks can fail: serve a read as soon as its
+    // read state arrives, before the state machine has applied the read index.
+    bool serveReadsEarly = false;
     std::uint64_t snapshotThreshold = 40; // small, so snapshots and installs happen often
     std::uint64_t snapshotChunkBytes = 64;
     std::uint64_t maxAppendBytes = 256;

@@ -95,6 +95,32 @@ private slots:
         QVERIFY(reads > count * 5);
     }
 
+    // The whole pipeline can fail: with a driver that serves reads before applying their index,
+    // some seed must be caught, and its report must carry the seed and the last events.
+    void aBrokenDriverIsCaught() {
+        std::uint64_t caught = 0;
+        for (std::uint64_t seed = 1; seed <= 300 && caught == 0; ++seed) {
+            SimOptions options = SimOptions::fromSeed(seed, kDefaultSteps);
+            options.serveReadsEarly = true;
+            SimResult r = runSimulation(options);
+            if (r.ok)
+                continue;
+            caught = seed;
+            QVERIFY2(r.failure.find("linearizability") != std::string::npos ||
+                         r.failure.find("stale read") != std::string::npos,
+                     r.failure.c_str());
+            QVERIFY(r.failure.find("seed=" + std::to_string(seed)) != std::string::npos);
+            // A linearizability failure is found at the end of the run: its report lists the
+            // key's history; the trace holds the run's last events.
+            QVERIFY(r.failure.find("stale read") != std::string::npos ||
+                    r.failure.find("history of this key") != std::string::npos);
+            QVERIFY(r.trace.find("t=") != std::string::npos);
+            // And the same seed with the correct driver passes.
+            QVERIFY(runSimulation(SimOptions::fromSeed(seed, kDefaultSteps)).ok);
+        }
+        QVERIFY2(caught != 0, "no seed in 1..300 caught reads served before their index");
+    }
+
     // A seed is a complete description of a run: the same seed gives the same run.
     void aSeedReplaysExactly() {
         for (std::uint64_t seed : {11, 12}) {
