@@ -31,6 +31,13 @@ void PacketReader::feed(std::string_view bytes) {
     m_buffer.append(bytes);
 }
 
+std::string PacketReader::takeUnparsed() {
+    std::string rest = m_buffer.substr(m_pos);
+    m_buffer.clear();
+    m_pos = 0;
+    return rest;
+}
+
 Result<std::optional<Payload>> PacketReader::next() {
     if (!m_error.isOk())
         return m_error;

@@ -58,6 +58,9 @@ public:
     void setMaxPayload(std::size_t maxPayload) { m_maxPayload = maxPayload; }
     // Bytes fed but not yet returned as a payload.
     std::size_t buffered() const { return m_buffer.size() - m_pos + m_partial.size(); }
+    // Removes and returns the fed bytes after the last whole payload (nothing of a payload in
+    // progress). After an SSLRequest they are the start of the client's TLS handshake.
+    std::string takeUnparsed();
 
 private:
     std::string m_buffer; // fed bytes; [m_pos, end) not consumed yet

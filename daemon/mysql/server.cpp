@@ -101,7 +101,36 @@ public:
     }
 
 private:
-    using TlsStream = asio::ssl::stream<asio::ip::tcp::socket&>;
+    // The transport under TLS: the socket, but first the bytes the packet reader had already
+    // read from it. A client sends its TLS ClientHello right after the SSLRequest without waiting
+    // for an answer, so one read often returns both (pymysql does this).
+    class PrefixedSocket {
+    public:
+        using lowest_layer_type = asio::ip::tcp::socket::lowest_layer_type;
+        PrefixedSocket(asio::ip::tcp::socket& socket, std::string prefix)
+            : m_socket(socket), m_prefix(std::move(prefix)) {}
+        lowest_layer_type& lowest_layer() { return m_socket.lowest_layer(); }
+        const lowest_layer_type& lowest_layer() const { return m_socket.lowest_layer(); }
+        template <typename Buffers>
+        std::size_t read_some(const Buffers& buffers, asio::error_code& ec) {
+            if (m_taken == m_prefix.size())
+                return m_socket.read_some(buffers, ec);
+            ec = {};
+            const std::size_t n = asio::buffer_copy(buffers, asio::buffer(m_prefix) + m_taken);
+            m_taken += n;
+            return n;
+        }
+        template <typename Buffers>
+        std::size_t write_some(const Buffers& buffers, asio::error_code& ec) {
+            return m_socket.write_some(buffers, ec);
+        }
+
+    private:
+        asio::ip::tcp::socket& m_socket;
+        std::string m_prefix;
+        std::size_t m_taken = 0;
+    };
+    using TlsStream = asio::ssl::stream<PrefixedSocket>;
 
     // Reads with a deadline (0: none) enforced by closeIfIdle().
     Result<std::string> readWithin(std::chrono::milliseconds limit);
@@ -440,8 +469,6 @@ bool MysqlServer::Connection::handshake() {
     if (response->sslRequest) {
         if (!tlsOffered)
             return badHandshake("TLS is not enabled on this server (no tls.cert_file)");
-        if (m_reader.buffered() > 0) // a client waits for the TLS handshake before sending more
-            return badHandshake("data after the SSLRequest, before the TLS handshake");
         if (!startTls())
             return false;
         m_reader.expectSequence(m_seq);
@@ -492,7 +519,8 @@ bool MysqlServer::Connection::handshake() {
 }
 
 bool MysqlServer::Connection::startTls() {
-    m_tls = std::make_unique<TlsStream>(m_socket, m_server.m_tls->context);
+    m_tls = std::make_unique<TlsStream>(PrefixedSocket(m_socket, m_reader.takeUnparsed()),
+                                        m_server.m_tls->context);
     m_deadline = ticks(Clock::now() + m_server.m_options.connectTimeout);
     asio::error_code ec;
     m_tls->handshake(asio::ssl::stream_base::server, ec);
