@@ -161,4 +161,8 @@ struct Ready {
     }
 };
 
+// Names for traces and logs ("Append", "AppendResp", "leader"); the scenario files use them.
+const char* messageTypeName(MessageType type);
+const char* roleName(Role role);
+
 } // namespace troupe::raft

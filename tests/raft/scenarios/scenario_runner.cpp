@@ -7,52 +7,6 @@ namespace troupe::raft::test {
 
 namespace {
 
-const char* typeName(MessageType t) {
-    switch (t) {
-    case MessageType::PreVote:
-        return "PreVote";
-    case MessageType::PreVoteResponse:
-        return "PreVoteResp";
-    case MessageType::Vote:
-        return "Vote";
-    case MessageType::VoteResponse:
-        return "VoteResp";
-    case MessageType::Append:
-        return "App";
-    case MessageType::AppendResponse:
-        return "AppResp";
-    case MessageType::Heartbeat:
-        return "Heartbeat";
-    case MessageType::HeartbeatResponse:
-        return "HeartbeatResp";
-    case MessageType::SnapshotChunk:
-        return "Snap";
-    case MessageType::SnapshotResponse:
-        return "SnapResp";
-    case MessageType::TimeoutNow:
-        return "TimeoutNow";
-    case MessageType::ReadIndex:
-        return "ReadIndex";
-    case MessageType::ReadIndexResponse:
-        return "ReadIndexResp";
-    }
-    return "?";
-}
-
-const char* roleName(Role r) {
-    switch (r) {
-    case Role::Follower:
-        return "follower";
-    case Role::PreCandidate:
-        return "precandidate";
-    case Role::Candidate:
-        return "candidate";
-    case Role::Leader:
-        return "leader";
-    }
-    return "?";
-}
-
 std::string join(const std::vector<NodeId>& ids) {
     std::string out;
     for (NodeId id : ids)
@@ -115,7 +69,7 @@ std::string ScenarioRunner::formatEntry(const Entry& e) {
 
 std::string ScenarioRunner::formatMessage(const Message& m) {
     std::ostringstream o;
-    o << m.from << "->" << m.to << " " << typeName(m.type) << " t" << m.term;
+    o << m.from << "->" << m.to << " " << messageTypeName(m.type) << " t" << m.term;
     switch (m.type) {
     case MessageType::PreVote:
     case MessageType::Vote:
@@ -260,7 +214,7 @@ void ScenarioRunner::command(const std::vector<std::string>& args, std::vector<s
         m_cluster.deliver([&](const Message& m) {
             return (from.empty() || m.from == parseId(from)) &&
                    (to.empty() || m.to == parseId(to)) &&
-                   (type.empty() || type == typeName(m.type));
+                   (type.empty() || type == messageTypeName(m.type));
         });
         m_cluster.setObserver({});
         m_cluster.setDropObserver({});

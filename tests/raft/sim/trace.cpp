@@ -2,52 +2,6 @@
 
 namespace troupe::raft::sim {
 
-const char* messageTypeName(MessageType type) {
-    switch (type) {
-    case MessageType::PreVote:
-        return "PreVote";
-    case MessageType::PreVoteResponse:
-        return "PreVoteResp";
-    case MessageType::Vote:
-        return "Vote";
-    case MessageType::VoteResponse:
-        return "VoteResp";
-    case MessageType::Append:
-        return "Append";
-    case MessageType::AppendResponse:
-        return "AppendResp";
-    case MessageType::Heartbeat:
-        return "Heartbeat";
-    case MessageType::HeartbeatResponse:
-        return "HeartbeatResp";
-    case MessageType::SnapshotChunk:
-        return "Snapshot";
-    case MessageType::SnapshotResponse:
-        return "SnapshotResp";
-    case MessageType::TimeoutNow:
-        return "TimeoutNow";
-    case MessageType::ReadIndex:
-        return "ReadIndex";
-    case MessageType::ReadIndexResponse:
-        return "ReadIndexResp";
-    }
-    return "?";
-}
-
-const char* roleName(Role role) {
-    switch (role) {
-    case Role::Follower:
-        return "follower";
-    case Role::PreCandidate:
-        return "pre-candidate";
-    case Role::Candidate:
-        return "candidate";
-    case Role::Leader:
-        return "leader";
-    }
-    return "?";
-}
-
 void Trace::add(const TraceEvent& event) {
     ++m_total;
     if (m_capacity == 0)

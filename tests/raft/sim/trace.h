@@ -63,7 +63,4 @@ private:
     std::uint64_t m_total = 0;
 };
 
-const char* messageTypeName(MessageType type);
-const char* roleName(Role role);
-
 } // namespace troupe::raft::sim
