@@ -372,7 +372,12 @@ SimResult SimCluster::run() {
     std::uint64_t events = 0;
     while (m_checker.ok() && events < m_options.steps && step())
         ++events;
-    if (m_checker.ok()) {
+    // The faulty phase's last events, kept for a failure found later (a copy of the ring
+    // buffer, formatted only on failure).
+    Trace faultyPhase(0);
+    bool healed = m_checker.ok();
+    if (healed) {
+        faultyPhase = m_trace;
         startHealPhase();
         SimTime deadline = m_now + m_options.healTime;
         while (m_checker.ok() && !converged()) {
@@ -398,6 +403,8 @@ SimResult SimCluster::run() {
         result.ok = false;
         result.failure = m_checker.failure();
         result.trace = m_trace.format();
+        if (healed)
+            result.faultyPhaseTrace = faultyPhase.format();
     }
     return result;
 }

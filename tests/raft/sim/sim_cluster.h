@@ -91,6 +91,9 @@ struct SimResult {
     std::uint64_t seed = 0;
     std::string failure; // the first violated property, empty when ok
     std::string trace;   // the last events before the failure
+    // When the failure came in the heal phase or at the end (convergence, durability,
+    // linearizability): the last events of the faulty phase, where the cause usually is.
+    std::string faultyPhaseTrace;
     SimStats stats;
     std::string summary() const;
 };

@@ -3,6 +3,8 @@
 // transfers, checked after every event and for linearizability at the end.
 //   TROUPE_RAFT_SEED=<n>    replay exactly one seed (its summary, and on failure its trace)
 //   TROUPE_RAFT_SEEDS=<n>   how many seeds (default 1000), TROUPE_RAFT_STEPS=<k> events per seed
+// A failing seed is shrunk (shrink.h) to the shortest faulty phase that still fails; its report
+// gives the seed, that step count, the replay command and the short run's last events.
 // For long runs use troupe-raft-soak.
 
 #include <QTest>
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "shrink.h"
 #include "sim_cluster.h"
 
 using namespace troupe::raft::sim;
@@ -58,7 +61,8 @@ private slots:
         std::uint64_t failures = 0, events = 0, acked = 0, reads = 0, crashes = 0, snaps = 0;
         std::string firstFailure;
         for (std::uint64_t seed = first; seed < first + count; ++seed) {
-            SimResult r = runSimulation(SimOptions::fromSeed(seed, steps));
+            SimOptions options = SimOptions::fromSeed(seed, steps);
+            SimResult r = runSimulation(options);
             events += r.stats.events;
             acked += r.stats.writesAcked;
             reads += r.stats.readsServed;
@@ -69,11 +73,11 @@ private slots:
             if (r.ok)
                 continue;
             ++failures;
-            std::string report = r.summary() + "\n" + r.failure + "\nlast events:\n" + r.trace +
-                                 "replay: TROUPE_RAFT_SEED=" + std::to_string(seed) +
-                                 " ctest -R tst_raft_sim --output-on-failure\n";
+            // The first three failures are shrunk and reported in full (shrinking costs up to
+            // 20 reruns each); the rest get one line.
             if (failures <= 3)
-                std::printf("%s\n", report.c_str());
+                std::printf("%s\n%s\n", r.summary().c_str(),
+                            shrinkReport(options, r, shrinkFailure(options, r)).c_str());
             else
                 std::printf("seed %llu FAILED: %s\n", static_cast<unsigned long long>(seed),
                             r.failure.substr(0, r.failure.find('\n')).c_str());
@@ -96,7 +100,8 @@ private slots:
     }
 
     // The whole pipeline can fail: with a driver that serves reads before applying their index,
-    // some seed must be caught, and its report must carry the seed and the last events.
+    // some seed must be caught, and its report must carry the seed and the last events; shrunk,
+    // it must still fail and name the command that replays the shorter run.
     void aBrokenDriverIsCaught() {
         std::uint64_t caught = 0;
         for (std::uint64_t seed = 1; seed <= 300 && caught == 0; ++seed) {
@@ -115,6 +120,32 @@ private slots:
             QVERIFY(r.failure.find("stale read") != std::string::npos ||
                     r.failure.find("history of this key") != std::string::npos);
             QVERIFY(r.trace.find("t=") != std::string::npos);
+            // Shrinking finds a step count no larger than the original at which the seed
+            // still fails, and the report says how to replay that shorter run.
+            ShrinkResult shrunk = shrinkFailure(options, r);
+            QVERIFY(shrunk.steps <= kDefaultSteps);
+            QVERIFY(shrunk.reruns <= 20);
+            QVERIFY(!shrunk.result.ok);
+            QCOMPARE(shrunk.result.seed, seed);
+            SimOptions shorter = options;
+            shorter.steps = shrunk.steps;
+            SimResult again = runSimulation(shorter);
+            QVERIFY2(!again.ok, "the shrunk run does not fail when replayed");
+            QCOMPARE(again.summary(), shrunk.result.summary());
+            std::string report = shrinkReport(options, r, shrunk);
+            std::printf("%s\n", report.c_str());
+            QVERIFY(report.find(replayCommand(seed, shrunk.steps)) != std::string::npos);
+            QVERIFY(report.find("TROUPE_RAFT_SEED=" + std::to_string(seed) + " TROUPE_RAFT_STEPS=" +
+                                std::to_string(shrunk.steps)) != std::string::npos);
+            QVERIFY(report.find("troupe-raft-soak --seeds 1 --start " + std::to_string(seed) +
+                                " --steps " + std::to_string(shrunk.steps)) != std::string::npos);
+            QVERIFY(report.find("t=") != std::string::npos);
+            // A failure found at the end of the run also shows where the faulty phase ended:
+            // with the shortest failing phase, its last step is what makes the seed fail.
+            if (shrunk.result.stats.events > shrunk.steps) {
+                QVERIFY(!shrunk.result.faultyPhaseTrace.empty());
+                QVERIFY(report.find("last events of the faulty phase") != std::string::npos);
+            }
             // And the same seed with the correct driver passes.
             QVERIFY(runSimulation(SimOptions::fromSeed(seed, kDefaultSteps)).ok);
         }
