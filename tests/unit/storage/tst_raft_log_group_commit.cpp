@@ -64,7 +64,7 @@ private slots:
             RaftPersist huge;
             std::string noise;
             for (int i = 0; i < 400 << 10; ++i)
-                noise.push_back(char((i * 7919) >> 3));
+                noise.push_back(char((std::uint32_t(i) * 7919u) >> 3)); // unsigned: no overflow
             huge.entries = {entry(3, 1, noise)};
             huge.hardState = raft::HardState{3, 3, 2};
             a->persist(std::move(huge), done.add());
