@@ -138,8 +138,8 @@ nlohmann::json cellJson(const CellResult& c) {
     nlohmann::json j = {{"threads", c.threads},       {"ops", c.ops},
                         {"errors", c.errors},         {"seconds", c.seconds},
                         {"ops_per_sec", c.opsPerSec}, {"p50_us", c.p50Us},
-                        {"p99_us", c.p99Us},          {"max_us", c.maxUs},
-                        {"mean_us", c.meanUs}};
+                        {"p95_us", c.p95Us},          {"p99_us", c.p99Us},
+                        {"max_us", c.maxUs},          {"mean_us", c.meanUs}};
     if (!c.firstError.empty())
         j["first_error"] = c.firstError;
     if (!c.repeats.empty())
@@ -213,6 +213,29 @@ void renderWrites(const BenchRun& run, std::string& md) {
                               ratio(one->troupe.opsPerSec, run.fsyncOverwrite->opsPerSec))
                 : std::string(),
             ratio(one->sqlite.opsPerSec, run.fsync1->opsPerSec));
+    md += "\n";
+}
+
+void renderReads(const BenchRun& run, std::string& md) {
+    const ReadSettings& r = run.options.reads;
+    md += "### 5. Plain SQLite point selects (the baseline of run.sh's point-select rows)\n\n";
+    md += fmt::format(
+        "Each client thread cycles through its own {} SQLite files (one per actor: WAL, "
+        "synchronous=FULL, `t(id INTEGER PRIMARY KEY, v INTEGER)` with ids 1..{}), one prepared "
+        "`SELECT v FROM t WHERE id = ?1` per operation, the id drawn like sysbench 1.0's default "
+        "`special` distribution, as tests/bench/sysbench/troupe_actors.lua --mode=select does "
+        "against TroupeDB.\n\n",
+        r.actorsPerThread, r.rowsPerActor);
+    md += "| threads | selects/s | p50 µs | p95 µs | p99 µs | max µs |\n";
+    md += "|---:|---:|---:|---:|---:|---:|\n";
+    for (const ReadCell& c : run.reads)
+        md += fmt::format("| {} | {} | {} | {} | {} | {} |\n", c.threads, throughput(c.sqlite),
+                          us(c.sqlite.p50Us), us(c.sqlite.p95Us), us(c.sqlite.p99Us),
+                          us(c.sqlite.maxUs));
+    for (const ReadCell& c : run.reads)
+        if (c.sqlite.errors)
+            md += fmt::format("\nErrors at {} threads: {} ({})\n", c.threads, c.sqlite.errors,
+                              c.sqlite.firstError);
     md += "\n";
 }
 
@@ -438,6 +461,8 @@ std::string renderMarkdown(const BenchRun& run) {
         renderCreate(*run.create, md);
     if (run.sqlResult)
         renderSql(run, *run.sqlResult, md);
+    if (!run.reads.empty())
+        renderReads(run, md);
     md += "### Goals (reported, never enforced)\n\n| goal | measured | status |\n|---|---|---|\n";
     for (const Goal& g : goals(run))
         md += fmt::format("| {} | {} | {} |\n", g.name, g.measured,
@@ -541,6 +566,16 @@ nlohmann::json renderJson(const BenchRun& run) {
     }
     if (run.sqlResult)
         j["sql"] = sqlJson(*run.sqlResult);
+    if (!run.reads.empty()) {
+        j["settings"]["reads"] = {{"actors_per_thread", o.reads.actorsPerThread},
+                                  {"rows_per_actor", o.reads.rowsPerActor},
+                                  {"thread_counts", o.reads.threadCounts},
+                                  {"statement", "SELECT v FROM t WHERE id = ?1"},
+                                  {"key_distribution", "sysbench 1.0 special (iter 12, pct 1, "
+                                                       "res 75)"}};
+        for (const ReadCell& c : run.reads)
+            j["reads"].push_back({{"threads", c.threads}, {"sqlite", cellJson(c.sqlite)}});
+    }
     for (const Goal& g : goals(run))
         j["goals"].push_back({{"goal", g.name},
                               {"measured", g.measured},

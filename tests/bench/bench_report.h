@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_reads.h"
 #include "bench_sections.h"
 #include "bench_sql.h"
 #include "bench_support.h"
@@ -28,8 +29,9 @@ struct BenchOptions {
     std::vector<unsigned> writerCounts{1, 16, 64};
     unsigned fsyncThreads = 16;
     unsigned createThreads = 64;
-    std::vector<std::string> sections{"fsync", "writes", "create", "sql"};
+    std::vector<std::string> sections{"fsync", "writes", "create", "sql", "reads"};
     SqlSettings sqlBench;      // the "sql" section (query facade)
+    ReadSettings reads;        // the "reads" section (plain SQLite point selects)
     sql::EngineOptions engine; // defaults: fsync=always, as the server ships
     bool allowMemoryFs = false;
     std::string revision; // git describe of the tree that was built, if known
@@ -51,6 +53,7 @@ struct BenchRun {
     std::vector<WriteCell> writes;
     std::optional<CreateResult> create;
     std::optional<SqlResult> sqlResult;
+    std::vector<ReadCell> reads;
 };
 
 // "2 CPUs (model), 23.5 GiB RAM, Linux 6.1.0 x86_64"

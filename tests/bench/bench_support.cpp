@@ -102,6 +102,7 @@ void summarizeLatencies(std::vector<std::int64_t>& nanos, CellResult& result) {
         return double(nanos[std::min(i, nanos.size() - 1)]) / 1000.0;
     };
     result.p50Us = rank(0.50);
+    result.p95Us = rank(0.95);
     result.p99Us = rank(0.99);
     result.maxUs = double(nanos.back()) / 1000.0;
     double sum = 0;
@@ -156,6 +157,7 @@ void LatencyHistogram::summarize(CellResult& result) const {
         return double(m_max.load()) / 1000.0;
     };
     result.p50Us = rank(0.50);
+    result.p95Us = rank(0.95);
     result.p99Us = rank(0.99);
     result.maxUs = double(m_max.load()) / 1000.0;
     result.meanUs = double(m_sum.load()) / double(n) / 1000.0;

@@ -27,7 +27,7 @@ struct CellResult {
     std::uint64_t errors = 0; // failed operations (whole run, warm-up included)
     double seconds = 0;       // length of the measurement window
     double opsPerSec = 0;
-    double p50Us = 0, p99Us = 0, maxUs = 0, meanUs = 0;
+    double p50Us = 0, p95Us = 0, p99Us = 0, maxUs = 0, meanUs = 0;
     std::string firstError;
     std::vector<double> repeats; // ops/s of every repetition when a cell ran more than once
 };
@@ -54,7 +54,7 @@ void summarizeLatencies(std::vector<std::int64_t>& nanos, CellResult& result);
 class LatencyHistogram {
 public:
     void record(std::int64_t nanos);
-    // Fills ops-independent fields of `result`: p50, p99, max and mean latency.
+    // Fills ops-independent fields of `result`: p50, p95, p99, max and mean latency.
     void summarize(CellResult& result) const;
     std::uint64_t count() const { return m_count.load(std::memory_order_relaxed); }
 

@@ -9,7 +9,8 @@ nothing and reads nothing of the machine, so that --self-test can check it on ca
 
 Raw directory layout (written by run.sh):
     meta.txt                     key=value lines: machine, versions, settings, commands
-    storage-bench.json           troupe-storage-bench --sections fsync,writes (disk floor, SQLite)
+    storage-bench.json           troupe-storage-bench --sections fsync,writes,reads (disk floor,
+                                 plain SQLite inserts and point selects)
     sysbench/<system>-<workload>-<threads>.txt   sysbench's output (--histogram=on)
     sysbench/<system>-<workload>-<threads>.rc    sysbench's exit status
     sysbench/troupe-create-<actors>.txt          the scale stage that reached <actors> actors
@@ -145,9 +146,10 @@ def ratio(a, b):
 
 
 def storage_figures(storage):
-    """Disk floor and plain SQLite (and the engine in-process) per writer count."""
+    """Disk floor; plain SQLite inserts (and the engine in-process) per writer count; plain
+    SQLite point selects per thread count."""
     if not storage:
-        return {}, {}
+        return {}, {}, {}
     fsync = storage.get("fsync", {})
     floor = {
         "append_1_thread": fsync.get("threads_1"),
@@ -159,7 +161,12 @@ def storage_figures(storage):
         threads = (cell.get("sqlite") or cell.get("troupe") or {}).get("threads")
         if threads is not None:
             writes[threads] = cell
-    return floor, writes
+    reads = {}
+    for cell in storage.get("reads", []):
+        threads = cell.get("threads", (cell.get("sqlite") or {}).get("threads"))
+        if threads is not None:
+            reads[threads] = cell
+    return floor, writes, reads
 
 
 def build_results(raw):
@@ -167,11 +174,11 @@ def build_results(raw):
     storage = None
     if (raw / "storage-bench.json").exists():
         storage = json.loads((raw / "storage-bench.json").read_text())
-    floor, sqlite_writes = storage_figures(storage)
+    floor, sqlite_writes, sqlite_reads = storage_figures(storage)
     # The disk floor measured again after the workloads: a shared disk changes speed.
     floor_end = {}
     if (raw / "storage-bench-end.json").exists():
-        floor_end, _ = storage_figures(json.loads((raw / "storage-bench-end.json").read_text()))
+        floor_end, _, _ = storage_figures(json.loads((raw / "storage-bench-end.json").read_text()))
     filesystem = meta.get("filesystem")
     if storage and storage.get("filesystem"):
         fs = storage["filesystem"]
@@ -206,6 +213,11 @@ def build_results(raw):
                 sqlite = sqlite_writes[n].get("sqlite")
                 row["sqlite"] = sqlite
                 row["engine_in_process"] = sqlite_writes[n].get("troupe")
+                row["ratio_troupe_over_sqlite"] = ratio(troupe_tps,
+                                                        (sqlite or {}).get("ops_per_sec"))
+            if workload == "select" and n in sqlite_reads:
+                sqlite = sqlite_reads[n].get("sqlite")
+                row["sqlite"] = sqlite
                 row["ratio_troupe_over_sqlite"] = ratio(troupe_tps,
                                                         (sqlite or {}).get("ops_per_sec"))
             cells.append(row)
@@ -321,6 +333,8 @@ def fmt_int(x):
 def fmt_ms(x):
     if x is None:
         return "—"
+    if x < 0.1:  # in-process SQLite reads take microseconds
+        return "%.3f" % x
     if x < 1:
         return "%.2f" % x
     if x < 100:
@@ -355,11 +369,12 @@ def sysbench_cell(entry):
 
 
 def storage_cell(entry):
+    """ops/s (p50 / p95 / p99 ms); p50 / p99 from a troupe-storage-bench without p95."""
     if not entry:
         return "—"
-    return "%s (%s / %s)" % (fmt_int(entry.get("ops_per_sec")),
-                             fmt_ms(entry.get("p50_us", 0) / 1000),
-                             fmt_ms(entry.get("p99_us", 0) / 1000))
+    keys = ("p50_us", "p95_us", "p99_us") if "p95_us" in entry else ("p50_us", "p99_us")
+    return "%s (%s)" % (fmt_int(entry.get("ops_per_sec")),
+                        " / ".join(fmt_ms(entry.get(k, 0) / 1000) for k in keys))
 
 
 def table(header, rows, align=None):
@@ -407,8 +422,10 @@ def render_markdown(results):
           "",
           "Throughput in transactions per second (latency p50 / p95 / p99 in ms), one sysbench run "
           "per cell, sysbench client threads each on their own actors (TroupeDB) or tables "
-          "(MariaDB). Plain SQLite: in-process, one file per writer, WAL, `synchronous=FULL`, "
-          "from troupe-storage-bench (p50 / p99).",
+          "(MariaDB). Plain SQLite: in-process, from troupe-storage-bench (p50 / p95 / p99 ms), "
+          "WAL, `synchronous=FULL`; inserts: one file per writer; point selects: one file per "
+          "actor, each thread cycling through as many actors with as many rows as its sysbench "
+          "counterpart, a prepared `SELECT v FROM t WHERE id = ?`.",
           ""]
     header = ["workload", "threads", "TroupeDB", "MariaDB", "plain SQLite", "TroupeDB / MariaDB",
               "TroupeDB / SQLite"]
@@ -416,7 +433,8 @@ def render_markdown(results):
     for cell in results["cells"]:
         rows.append([WORKLOAD_TITLES.get(cell["workload"], cell["workload"]), cell["threads"],
                      sysbench_cell(cell.get("troupe")), sysbench_cell(cell.get("mariadb")),
-                     storage_cell(cell.get("sqlite")) if cell["workload"] == "insert" else "—",
+                     storage_cell(cell.get("sqlite"))
+                     if cell["workload"] in ("insert", "select") else "—",
                      fmt_ratio(cell.get("ratio_troupe_over_mariadb")),
                      fmt_ratio(cell.get("ratio_troupe_over_sqlite"))])
     md += [table(header, rows, ["---", "---:", "---:", "---:", "---:", "---:", "---:"]), ""]
@@ -523,6 +541,8 @@ def self_test(canned):
         check(sel1["mariadb"]["ok"] is False and "Lost connection" in sel1["mariadb"]["error"],
               "a failed cell is reported as failed")
         check(sel1["ratio_troupe_over_mariadb"] is None, "no ratio for a failed cell")
+        check(sel1["sqlite"]["ops_per_sec"] == 32000.0, "plain SQLite point selects")
+        check(abs(sel1["ratio_troupe_over_sqlite"] - 0.25) < 1e-9, "select ratio vs SQLite")
         check(loaded["scale"][1]["disk_bytes_per_actor"] == 500.0, "disk per actor")
         goals_by_name = {g["goal"][:20]: g for g in loaded["goals"]}
         floor_goal = goals_by_name["durable inserts at 1"]
@@ -542,6 +562,9 @@ def self_test(canned):
         check("failed: error 2013: Lost connection to server during query |" in markdown,
               "failed cell in the Markdown")
         check("2.00×" in markdown and "0.50×" in markdown, "ratios in the Markdown")
+        check("| point selects by primary key | 1 | 8,000 (" in markdown and
+              "| 32,000 (0.020 / 0.040 / 0.060) | — | 0.25× |" in markdown,
+              "point-select row with the plain SQLite baseline in the Markdown")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for failure in failures:

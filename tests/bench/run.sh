@@ -64,6 +64,7 @@ else
 fi
 workloads=(insert select mix multi)
 actors_per_thread=10 # every workload uses the same 10 actors (tables) per thread
+seed_rows=10         # troupe_actors.lua's --seed-rows default: the ids point selects read
 scale_threads=64
 idle=2
 started_epoch=$(date +%s)
@@ -251,6 +252,7 @@ meta="$raw/meta.txt"
     echo "threads=$(IFS=,; echo "${threads[*]}")"
     echo "setting_cell=$warmup s warm-up (sysbench --report-checkpoints=$warmup: reported, then reset) + $measure s measured, one run per cell, TroupeDB and MariaDB alternating"
     echo "setting_actors_per_thread=$actors_per_thread actors (TroupeDB) or tables (MariaDB) per sysbench thread, 10 seed rows each"
+    echo "setting_sqlite=in-process (troupe-storage-bench), one file per actor, journal_mode=WAL, synchronous=FULL; inserts: one file per writer thread, prepared INSERT, autocommit; point selects: $actors_per_thread files of $seed_rows rows per thread, cycled through, prepared SELECT v FROM t WHERE id = ?1, ids drawn like sysbench's default special distribution"
     echo "setting_mix=--mix-reads=4: 4 point selects then 1 insert on one actor/table, then the next"
     echo "setting_multi=TroupeDB: one request ACTOR bench(t<n>_0,...,t<n>_9) create; INSERT INTO t (v) VALUES (x); MariaDB: BEGIN, 10 INSERTs into the thread's 10 tables, COMMIT"
     echo "setting_scale_threads=$scale_threads"
@@ -261,11 +263,13 @@ meta="$raw/meta.txt"
 cat "$meta"
 
 # --- 1. disk floor and plain SQLite (troupe-storage-bench) --------------------------------------
-section "disk floor and plain SQLite: troupe-storage-bench --sections fsync,writes"
+section "disk floor and plain SQLite: troupe-storage-bench --sections fsync,writes,reads"
 mkdir -p "$work/storage" "$raw/storage-bench"
 revision="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
 storage_cmd=("$storage_bench" --dir "$work/storage" --out "$raw/storage-bench"
-    --sections "fsync,writes" --revision "$revision" "${storage_args[@]}")
+    --sections "fsync,writes,reads" --revision "$revision" "${storage_args[@]}"
+    --read-threads "$(IFS=,; echo "${threads[*]}")" --read-actors "$actors_per_thread"
+    --read-rows "$seed_rows")
 echo "cmd_storage_bench=${storage_cmd[*]}" >>"$meta"
 if ! "${storage_cmd[@]}" >"$raw/storage-bench.log" 2>&1; then
     tail -20 "$raw/storage-bench.log" >&2

@@ -7,7 +7,9 @@
 //      with a thousand vs N idle actors;
 //   4. the query facade (sql::Database::query, ActorDB dialect): point reads and durable writes
 //      at 1, 16 and 64 client threads, cold vs warm first queries, a 10-actor transaction vs 10
-//      single-actor writes.
+//      single-actor writes;
+//   5. plain SQLite point selects at 1, 16 and 64 client threads, the baseline of the
+//      point-select workload of tests/bench/run.sh (same row shape, rows and actors per thread).
 // Prints Markdown tables and writes every figure as JSON. A benchmark, never a pass/fail test:
 // the goals are reported as met / not met and the exit status ignores them.
 //
@@ -51,7 +53,10 @@ const char* kUsage = R"(usage: troupe-storage-bench --dir DIR [options]
   --writers LIST       writer counts for the write cells (default 1,16,64)
   --fsync-threads N    threads of the second disk-floor cell, 0 to skip (default 16)
   --create-threads N   client threads creating actors (default 64)
-  --sections LIST      any of fsync,writes,create,sql (default all four)
+  --sections LIST      any of fsync,writes,create,sql,reads (default all five)
+  --read-threads LIST  client threads of the plain-SQLite point-select cells (default 1,16,64)
+  --read-actors N      SQLite files (actors) per client thread in those cells (default 10)
+  --read-rows N        rows per file; selects pick one id of 1..N (default 10)
   --sql-threads LIST   client threads of the query-facade cells (default 1,16,64)
   --cold-samples N     actors queried cold and warm in the query-facade section (default 400;
                        100 with --quick; at most --max-open-actors / 2)
@@ -110,6 +115,14 @@ BenchOptions parseOptions(int argc, char** argv) {
             o.createThreads = unsigned(std::stoul(value(i)));
         else if (arg == "--sections")
             o.sections = splitList(value(i));
+        else if (arg == "--read-threads") {
+            o.reads.threadCounts.clear();
+            for (const std::string& t : splitList(value(i)))
+                o.reads.threadCounts.push_back(unsigned(std::stoul(t)));
+        } else if (arg == "--read-actors")
+            o.reads.actorsPerThread = unsigned(std::stoul(value(i)));
+        else if (arg == "--read-rows")
+            o.reads.rowsPerActor = unsigned(std::stoul(value(i)));
         else if (arg == "--sql-threads") {
             o.sqlBench.threadCounts.clear();
             for (const std::string& t : splitList(value(i)))
@@ -149,13 +162,18 @@ BenchOptions parseOptions(int argc, char** argv) {
     if (!multiSet)
         o.sqlBench.multiSamples = o.quick ? 30 : 200;
     for (const std::string& s : o.sections)
-        if (s != "fsync" && s != "writes" && s != "create" && s != "sql")
+        if (s != "fsync" && s != "writes" && s != "create" && s != "sql" && s != "reads")
             throw std::invalid_argument("unknown section " + s);
     if (o.actors == 0 || o.createThreads == 0)
         throw std::invalid_argument("--actors and --create-threads must be positive");
     for (unsigned t : o.sqlBench.threadCounts)
         if (t == 0)
             throw std::invalid_argument("--sql-threads must be positive");
+    for (unsigned t : o.reads.threadCounts)
+        if (t == 0)
+            throw std::invalid_argument("--read-threads must be positive");
+    if (o.reads.actorsPerThread == 0 || o.reads.rowsPerActor == 0)
+        throw std::invalid_argument("--read-actors and --read-rows must be positive");
     return o;
 }
 
@@ -209,7 +227,7 @@ int main(int argc, char** argv) {
         // The creation section runs before the write cells so that its memory readings start
         // from a fresh process; the report keeps the logical order.
         if (o.has("fsync")) {
-            fmt::print("\n[1/4] disk floor: 4 KiB writes + {}\n", durableSyncCall());
+            fmt::print("\n[1/5] disk floor: 4 KiB writes + {}\n", durableSyncCall());
             auto floorCell = [&](const char* what, unsigned threads, WritePattern pattern) {
                 std::vector<CellResult> runs;
                 for (unsigned r = 0; r < std::max(1u, o.durations.repeats); ++r)
@@ -231,24 +249,32 @@ int main(int argc, char** argv) {
                 floorCell("overwrite in place, 1 thread", 1, WritePattern::Overwrite);
         }
         if (o.has("create")) {
-            fmt::print("\n[3/4] creating {} actors with {} client threads\n", o.actors,
+            fmt::print("\n[3/5] creating {} actors with {} client threads\n", o.actors,
                        o.createThreads);
             std::fflush(stdout);
             run.create = runCreateSection(o.dir, o.engine, o.actors, o.createThreads, o.durations);
         }
         if (o.has("writes")) {
-            fmt::print("\n[2/4] durable single-row writes ({:.1f} s warm-up + {:.1f} s per cell)\n",
+            fmt::print("\n[2/5] durable single-row writes ({:.1f} s warm-up + {:.1f} s per cell)\n",
                        o.durations.warmupSeconds, o.durations.measureSeconds);
             std::fflush(stdout);
             run.writes = runWriteSection(o.dir / "writes", o.engine, o.writerCounts, o.durations);
         }
         if (o.has("sql")) {
-            fmt::print("\n[4/4] query facade, sql::Database::query (fsync={}; {:.1f} s warm-up + "
+            fmt::print("\n[4/5] query facade, sql::Database::query (fsync={}; {:.1f} s warm-up + "
                        "{:.1f} s per cell)\n",
                        storage::fsyncModeName(o.engine.storage.fsync), o.durations.warmupSeconds,
                        o.durations.measureSeconds);
             std::fflush(stdout);
             run.sqlResult = runSqlSection(o.dir, o.engine, o.sqlBench, o.durations);
+        }
+        if (o.has("reads")) {
+            fmt::print("\n[5/5] plain SQLite point selects, {} files per thread of {} rows "
+                       "({:.1f} s warm-up + {:.1f} s per cell)\n",
+                       o.reads.actorsPerThread, o.reads.rowsPerActor, o.durations.warmupSeconds,
+                       o.durations.measureSeconds);
+            std::fflush(stdout);
+            run.reads = runReadSection(o.dir, o.reads, o.durations);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "troupe-storage-bench: %s\n", e.what());
