@@ -1,9 +1,8 @@
 #pragma once
 
 // Helpers of the Raft log store tests: log entries and membership to write, a gate that holds
-// the storage writer so that what is submitted meanwhile forms one batch, a completion counter
-// with a deadline, and a fixture that opens (and reopens) an Environment with a Writer. Test
-// code, any thread.
+// the storage writer so that what is submitted meanwhile forms one batch, and a fixture that opens
+// (and reopens) an Environment with a Writer. Test code, any thread.
 
 #include <chrono>
 #include <condition_variable>
@@ -56,31 +55,6 @@ private:
         bool released = false;
     };
     std::shared_ptr<State> m_state;
-};
-
-// Counts completions; the test waits for them with a deadline.
-class Completions {
-public:
-    RaftLogStore::Completion add() {
-        return [this](Status s) {
-            std::lock_guard lock(m_mutex);
-            m_statuses.push_back(std::move(s));
-            m_cv.notify_all();
-        };
-    }
-    bool waitFor(std::size_t n) {
-        std::unique_lock lock(m_mutex);
-        return m_cv.wait_for(lock, 60s, [&] { return m_statuses.size() >= n; });
-    }
-    std::vector<Status> statuses() {
-        std::lock_guard lock(m_mutex);
-        return m_statuses;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    std::vector<Status> m_statuses;
 };
 
 // An environment, its writer and stores over it, reopenable on the same directory.

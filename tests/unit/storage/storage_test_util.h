@@ -4,15 +4,21 @@
 // ops, and opening an Environment in a temporary directory. Test code, any thread.
 
 #include <array>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "core/status.h"
 #include "storage/environment.h"
 #include "storage/log_entry.h"
 #include "storage/page_codec.h"
@@ -21,6 +27,33 @@
 namespace troupe::storage::test {
 
 using Page = std::array<std::uint8_t, kPageSize>;
+
+// Collects the completions of submitted work (from any thread); the test waits for them with a
+// deadline. add() makes a completion callback; add(status) records one directly.
+class Completions {
+public:
+    std::function<void(Status)> add() {
+        return [this](Status s) { add(std::move(s)); };
+    }
+    void add(Status s) {
+        std::lock_guard lock(m_mutex);
+        m_statuses.push_back(std::move(s));
+        m_cv.notify_all();
+    }
+    bool waitFor(std::size_t n, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+        std::unique_lock lock(m_mutex);
+        return m_cv.wait_for(lock, timeout, [&] { return m_statuses.size() >= n; });
+    }
+    std::vector<Status> statuses() {
+        std::lock_guard lock(m_mutex);
+        return m_statuses;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::vector<Status> m_statuses;
+};
 
 enum class PageKind { Text, Random, Zero };
 

@@ -20,29 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Counts completions and lets the test wait for them with a deadline.
-class Completions {
-public:
-    void add(Status s) {
-        std::lock_guard lock(m_mutex);
-        m_statuses.push_back(std::move(s));
-        m_cv.notify_all();
-    }
-    bool waitFor(std::size_t n, std::chrono::seconds timeout = 30s) {
-        std::unique_lock lock(m_mutex);
-        return m_cv.wait_for(lock, timeout, [&] { return m_statuses.size() >= n; });
-    }
-    std::vector<Status> statuses() {
-        std::lock_guard lock(m_mutex);
-        return m_statuses;
-    }
-
-private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    std::vector<Status> m_statuses;
-};
-
 // Holds the writer thread inside a completion until released, so that whatever is submitted
 // meanwhile queues up and must be taken as one batch.
 class WriterGate {
