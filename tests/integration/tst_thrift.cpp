@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "client/client.h"
+#include "integration/thrift/python_client.h"
 #include "support/server_process.h"
 
 using troupe::ErrorCode;
@@ -24,9 +25,11 @@ using troupe::client::ConnectOptions;
 using troupe::client::QueryResult;
 using troupe::client::Row;
 using troupe::client::Value;
+using troupe::test::generatePythonClient;
 using troupe::test::Run;
 using troupe::test::runProgram;
 using troupe::test::ServerProcess;
+using troupe::test::thriftDocPython;
 
 namespace {
 
@@ -489,10 +492,7 @@ private slots:
             QSKIP("python3-thrift is missing: install Debian package python3-thrift");
         const QString gen = m_tmp.path() + "/gen-py";
         if (!QFile::exists(gen + "/actordb/Actordb.py")) {
-            QDir().mkpath(gen);
-            Run made =
-                runProgram(TROUPE_THRIFT_COMPILER, {"--gen", "py", "-out", gen,
-                                                    TROUPE_SOURCE_DIR "/shared/idl/troupe.thrift"});
+            Run made = generatePythonClient(gen);
             QVERIFY2(made.exitCode == 0, qPrintable(made.describe()));
         }
         const QString dir = m_tmp.path() + "/py-" + transport;
@@ -514,18 +514,10 @@ private slots:
         Run probe = runProgram("/usr/bin/python3", {"-c", "import thrift"});
         if (probe.exitCode != 0)
             QSKIP("python3-thrift is missing: install Debian package python3-thrift");
-        QFile doc(TROUPE_SOURCE_DIR "/resources/docs/thrift.md");
-        QVERIFY(doc.open(QIODevice::ReadOnly));
-        const QString text = QString::fromUtf8(doc.readAll());
-        const qsizetype start = text.indexOf("```python\n");
-        QVERIFY(start >= 0);
-        const qsizetype end = text.indexOf("```", start + 10);
-        QString code = text.mid(start + 10, end - start - 10);
+        QString code = thriftDocPython();
+        QVERIFY(!code.isEmpty());
         const QString gen = m_tmp.path() + "/gen-py-doc";
-        QDir().mkpath(gen);
-        Run made =
-            runProgram(TROUPE_THRIFT_COMPILER,
-                       {"--gen", "py", "-out", gen, TROUPE_SOURCE_DIR "/shared/idl/troupe.thrift"});
+        Run made = generatePythonClient(gen);
         QVERIFY2(made.exitCode == 0, qPrintable(made.describe()));
         const QString dir = m_tmp.path() + "/doc";
         QDir().mkpath(dir);
