@@ -24,8 +24,10 @@ using troupe::client::Client;
 using troupe::client::ConnectOptions;
 using troupe::test::generatePythonClient;
 using troupe::test::Run;
+using troupe::test::runDocExample;
 using troupe::test::runProgram;
 using troupe::test::ServerProcess;
+using troupe::test::startQuickstartNode;
 using troupe::test::thriftDocPython;
 
 namespace {
@@ -348,15 +350,13 @@ private slots:
         Run probe = runProgram("/usr/bin/python3", {"-c", "import thrift"});
         if (probe.exitCode != 0)
             QSKIP("python3-thrift is missing: install Debian package python3-thrift");
-        QString code = thriftDocPython("## Admin methods");
+        const QString code = thriftDocPython("## Admin methods");
         QVERIFY(!code.isEmpty());
         const QString gen = m_tmp.path() + "/gen-py-doc";
         Run made = generatePythonClient(gen);
         QVERIFY2(made.exitCode == 0, qPrintable(made.describe()));
-        const QString dir = m_tmp.path() + "/doc";
-        QDir().mkpath(dir);
         ServerProcess quick;
-        std::string error = quick.start(dir, {"--init", TROUPE_SOURCE_DIR "/resources/init.sql"});
+        std::string error = startQuickstartNode(quick, m_tmp.path() + "/doc");
         QVERIFY2(error.empty(), error.c_str());
         Client c;
         ConnectOptions o;
@@ -365,10 +365,7 @@ private slots:
         QVERIFY(c.login("root", "rootpass").isOk());
         QVERIFY(c.execSingle("music", "type1", "INSERT INTO tab (txt) VALUES ('hello')", {"create"})
                     .isOk());
-        QVERIFY(code.contains("\"gen\"") && code.contains("33306"));
-        code.replace("\"gen\"", "\"" + gen + "\"");
-        code.replace("33306", QString::number(quick.ports.thrift));
-        Run run = runProgram("/usr/bin/python3", {"-c", code});
+        Run run = runDocExample(code, gen, quick.ports.thrift);
         error = quick.stop();
         QVERIFY2(run.exitCode == 0, qPrintable(run.describe()));
         QCOMPARE(run.out, QString("node1@127.0.0.1 True\n['music']\nTrue 3\n"

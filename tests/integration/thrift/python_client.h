@@ -8,6 +8,8 @@
 #include <QFile>
 #include <QString>
 
+#include <string>
+
 #include "support/server_process.h"
 
 namespace troupe::test {
@@ -37,6 +39,26 @@ inline QString thriftDocPython(const QString& heading = {}) {
     if (end < 0)
         return {};
     return text.mid(start + fence.size(), end - start - fence.size());
+}
+
+// Starts `server` in `dir` initialised like quickstart's node (resources/init.sql); empty on
+// success, else why not.
+inline std::string startQuickstartNode(ServerProcess& server, const QString& dir) {
+    QDir().mkpath(dir);
+    return server.start(dir, {"--init", TROUPE_SOURCE_DIR "/resources/init.sql"});
+}
+
+// Runs a Python example of the documentation as written, with only the Thrift port (33306) and
+// the generated-code directory ("gen") replaced. An example that lacks either is an error.
+inline Run runDocExample(QString code, const QString& gen, int thriftPort) {
+    if (!code.contains("\"gen\"") || !code.contains("33306")) {
+        Run missing;
+        missing.err = "the example must name \"gen\" and port 33306:\n" + code;
+        return missing;
+    }
+    code.replace("\"gen\"", "\"" + gen + "\"");
+    code.replace("33306", QString::number(thriftPort));
+    return runProgram("/usr/bin/python3", {"-c", code});
 }
 
 } // namespace troupe::test
