@@ -45,6 +45,19 @@ std::uint32_t statementId(std::string_view body) {
            std::uint32_t(std::uint8_t(body[2])) << 16 | std::uint32_t(std::uint8_t(body[3])) << 24;
 }
 
+// What a client gets instead of the greeting when the server is out of descriptors or threads
+// (net::Acceptor): error 1040 as packet 0, as MySQL sends it.
+std::string outOfResourcesRefusal() {
+    std::string out;
+    appendPackets(out,
+                  buildErr(ErrPacket{kErrTooManyConnections.code,
+                                     std::string(kErrTooManyConnections.sqlState),
+                                     "Too many connections (the server is out of file "
+                                     "descriptors or threads; try again)"}),
+                  0);
+    return out;
+}
+
 // caching_sha2_password's one-byte AuthMoreData answers.
 constexpr std::string_view kFastAuthSuccess = "\x03";
 constexpr std::string_view kPerformFullAuth = "\x04";
@@ -714,8 +727,9 @@ Status MysqlServer::start() {
         m_tls = std::move(*tls);
     }
     m_listener = std::make_unique<net::ConnectionListener>(
-        "MySQL",
-        [this](net::ConnectionListener::Connection& link, bool refused) { serve(link, refused); });
+        "MySQL", "mysql",
+        [this](net::ConnectionListener::Connection& link, bool refused) { serve(link, refused); },
+        outOfResourcesRefusal());
     // Deadlines are checked every quarter of the shortest timeout, at most every second.
     auto tick = std::chrono::milliseconds(1000);
     for (auto limit : {m_options.idleTimeout, m_options.connectTimeout})
