@@ -152,11 +152,17 @@ void TestAccept::keepsAcceptingAfterRunningOutOfDescriptors() {
         std::vector<std::unique_ptr<RawConnection>> flood;
         for (int i = 0; i < connections; ++i)
             flood.push_back(std::make_unique<RawConnection>(port));
-        // Let the server take (or refuse) all it can: MySQL greets or refuses each connection
-        // it accepts; the others are only polled for a moment.
-        const auto settle = Clock::now() + 2s;
+        // Every connection asks something (MySQL clients wait for the greeting); wait until
+        // each is answered, refused or, for those the server could not take, a deadline.
+        const auto settle = Clock::now() + 3s;
+        for (auto& c : flood) {
+            if (protocol == "thrift")
+                c->send(thriftSaltCall());
+            else if (protocol == "http")
+                c->send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        }
         for (auto& c : flood)
-            c->readUntil(protocol == "mysql" ? settle : Clock::now(), 1);
+            c->readUntil(settle, 1);
     } // all closed
     const auto before = Clock::now();
     bool served = false;
