@@ -114,6 +114,16 @@ private:
     };
     using TlsStream = asio::ssl::stream<PrefixedSocket>;
 
+    // What is left of the time for the handshake (at least 1 ms): the handshake response, TLS
+    // and the authentication round trips share one connectTimeout (network.handshake_timeout).
+    // After login (COM_CHANGE_USER), a full connectTimeout for each round trip.
+    std::chrono::milliseconds handshakeLeft() const {
+        if (m_session)
+            return m_server.m_options.connectTimeout;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            m_handshakeEnd - std::chrono::steady_clock::now());
+        return std::max(left, std::chrono::milliseconds(1));
+    }
     // Reads with a deadline (0: none) enforced by the listener.
     Result<std::string> readWithin(std::chrono::milliseconds limit);
     Status authenticate(const HandshakeResponse& response, const std::string& salt);
@@ -165,6 +175,7 @@ private:
     std::string m_peer;
     std::unique_ptr<TlsStream> m_tls; // after the client's SSLRequest
     std::string m_salt;               // of the handshake; COM_CHANGE_USER answers it too
+    std::chrono::steady_clock::time_point m_handshakeEnd; // see handshakeLeft()
 };
 
 Result<std::string> MysqlServer::Connection::read() {
@@ -431,7 +442,8 @@ bool MysqlServer::Connection::handshake() {
         sendError(kErrBadHandshake, "Bad handshake: " + why);
         return false;
     };
-    auto payload = readWithin(options.connectTimeout);
+    m_handshakeEnd = std::chrono::steady_clock::now() + options.connectTimeout;
+    auto payload = readWithin(handshakeLeft());
     if (!payload) {
         if (m_link.timedOut())
             return badHandshake("no handshake response within " +
@@ -452,7 +464,7 @@ bool MysqlServer::Connection::handshake() {
         if (!startTls())
             return false;
         m_reader.expectSequence(m_seq);
-        payload = readWithin(options.connectTimeout);
+        payload = readWithin(handshakeLeft());
         if (!payload) {
             logger()->info("connection {} from {}: no handshake response after TLS: {}", m_id,
                            m_peer, payload.status().message());
@@ -501,7 +513,7 @@ bool MysqlServer::Connection::handshake() {
 bool MysqlServer::Connection::startTls() {
     m_tls = std::make_unique<TlsStream>(PrefixedSocket(m_socket, m_reader.takeUnparsed()),
                                         *m_server.m_tls);
-    m_link.expectWithin(m_server.m_options.connectTimeout);
+    m_link.expectWithin(handshakeLeft());
     asio::error_code ec;
     m_tls->handshake(asio::ssl::stream_base::server, ec);
     m_link.expectWithin(std::chrono::milliseconds(0));
@@ -537,7 +549,7 @@ Status MysqlServer::Connection::authenticate(const HandshakeResponse& response,
         if (!send(buildAuthSwitchRequest(plugin, salt)))
             return Status(ErrorCode::IoError, "closed");
         m_reader.expectSequence(m_seq);
-        auto answer = readWithin(m_server.m_options.connectTimeout);
+        auto answer = readWithin(handshakeLeft());
         if (!answer)
             return Status(ErrorCode::IoError, answer.status().message());
         scramble = std::move(*answer);
@@ -566,7 +578,7 @@ Status MysqlServer::Connection::cachingSha2(const std::string& user, const std::
     if (!send(buildAuthMoreData(kPerformFullAuth)))
         return Status(ErrorCode::IoError, "closed");
     m_reader.expectSequence(m_seq);
-    auto answer = readWithin(m_server.m_options.connectTimeout);
+    auto answer = readWithin(handshakeLeft());
     if (!answer)
         return Status(ErrorCode::IoError, answer.status().message());
     if (!m_tls) // the client asks for an RSA key (0x02) or sent the password encrypted with one
