@@ -100,6 +100,11 @@ void ConnectionListener::serve(asio::ip::tcp::socket socket) {
         m_open.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
         m_open.push_back(open);
     }
+    std::uint64_t refusals = 0;
+    if (refused && m_overCapLog.shouldLog(std::chrono::steady_clock::now(), refusals))
+        logger()->warn("{} listener: {} connection{} refused since the last line: {} open, the "
+                       "most allowed",
+                       m_what, refusals, refusals == 1 ? "" : "s", m_maxConnections);
     try {
         std::thread([this, open, refused]() mutable {
             m_handler(*open, refused);

@@ -101,6 +101,10 @@ private:
     std::atomic<std::size_t> m_active{0};
     std::atomic<bool> m_started{false};
     std::atomic<bool> m_stopping{false};
+    // Paces the "refused over max connections" log line (on m_thread): a flood cannot flood
+    // the log.
+    AcceptBackoff m_overCapLog{std::chrono::milliseconds(10), std::chrono::milliseconds(100),
+                               std::chrono::milliseconds(1000)};
 
     std::mutex m_mutex; // guards m_open; m_done is notified when a connection ends
     std::condition_variable m_done;

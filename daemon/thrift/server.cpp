@@ -195,7 +195,8 @@ void ThriftServer::serve(net::ConnectionListener::Connection& connection, bool r
     asio::ip::tcp::socket& socket = connection.socket();
     const std::string peer = peerOf(socket, connection.id());
     if (refused) {
-        logger()->warn("{}: refused: {} connections already open", peer, m_options.maxConnections);
+        // The listener logs refusals, at most once a second.
+        logger()->debug("{}: refused: {} connections already open", peer, m_options.maxConnections);
         return;
     }
     // The first byte says whether the client starts TLS; it stays in the socket for the
