@@ -252,6 +252,21 @@ const std::vector<OptionSpec>& optionSpecs() {
          [](const RawValue& v, Config& c) { return readPort(v, c.nodePort); }},
         {"network", "http_port", "--http-port", "PORT", "HTTP /health /ready /metrics port (33380)",
          [](const RawValue& v, Config& c) { return readPort(v, c.httpPort); }},
+        {"network", "handshake_timeout", "--handshake-timeout", "DURATION",
+         "close a new connection that has not finished its handshake or first request (10s)",
+         [](const RawValue& v, Config& c) {
+             return readDuration(v, std::chrono::milliseconds(100), std::chrono::hours(1),
+                                 c.handshakeTimeout);
+         }},
+        {"network", "http_max_connections", "--http-max-connections", "N",
+         "HTTP connections open at once; more evict the longest-waiting one (256)",
+         [](const RawValue& v, Config& c) {
+             std::int64_t n = 0;
+             if (std::string e = readInteger(v, 1, 100'000, n); !e.empty())
+                 return e;
+             c.httpMaxConnections = static_cast<std::size_t>(n);
+             return std::string();
+         }},
         {"storage", "fsync", "--fsync", "MODE", "always | interval | off (always)",
          [](const RawValue& v, Config& c) {
              std::string text;
@@ -642,7 +657,9 @@ std::string renderConfig(const Config& c) {
         << "thrift_port = " << c.thriftPort << "\n"
         << "mysql_port = " << c.mysqlPort << "\n"
         << "node_port = " << c.nodePort << "\n"
-        << "http_port = " << c.httpPort << "\n\n";
+        << "http_port = " << c.httpPort << "\n"
+        << "handshake_timeout = " << escapeToml(formatDuration(c.handshakeTimeout)) << "\n"
+        << "http_max_connections = " << c.httpMaxConnections << "\n\n";
     out << "[storage]\n"
         << "fsync = " << escapeToml(storage::fsyncModeName(c.fsync)) << "\n"
         << "fsync_interval = " << escapeToml(formatDuration(c.fsyncInterval)) << "\n"

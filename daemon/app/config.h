@@ -32,6 +32,10 @@ struct Config {
     std::uint16_t mysqlPort = 33307;
     std::uint16_t nodePort = 44380;
     std::uint16_t httpPort = 33380;
+    // A new connection must finish its handshake within this time: the MySQL handshake
+    // response (and TLS), the first Thrift frame, the first HTTP request's headers.
+    std::chrono::milliseconds handshakeTimeout{10000};
+    std::size_t httpMaxConnections = 256;
 
     storage::FsyncMode fsync = storage::FsyncMode::Always;
     std::chrono::milliseconds fsyncInterval{1000}; // for FsyncMode::Interval

@@ -15,6 +15,7 @@
 #include "http/http_server.h"
 #include "http/status_endpoints.h"
 #include "mysql/server.h"
+#include "net/descriptor_budget.h"
 #include "sql/database.h"
 #include "thrift/server.h"
 
@@ -29,6 +30,29 @@ std::shared_ptr<spdlog::logger> logger() {
 std::string hostPort(const std::string& address, std::uint16_t port) {
     bool v6 = address.find(':') != std::string::npos;
     return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+// The connection caps, lowered (with a warning) where the descriptor limit cannot hold them all
+// (net/descriptor_budget.h): a flood of MySQL or Thrift connections must not take the
+// descriptors that /health and the storage need.
+net::ConnectionCaps connectionCaps(const Config& c) {
+    const net::ConnectionCaps wanted{c.mysqlMaxConnections, c.thriftMaxConnections,
+                                     c.httpMaxConnections};
+    const std::uint64_t inUse = net::descriptorsInUse();
+    const std::uint64_t reserved = inUse + net::kReservedDescriptors;
+    const std::uint64_t limit =
+        net::raiseDescriptorLimit(reserved + wanted.mysql + wanted.thrift + wanted.http);
+    if (limit == 0 || inUse == 0)
+        return wanted; // unknown here (Windows)
+    const net::ConnectionCaps caps =
+        net::fitConnections(wanted, limit > reserved ? limit - reserved : 0);
+    if (caps != wanted)
+        logger()->warn("the descriptor limit ({}, {} in use) cannot hold every connection: "
+                       "serving at most {} MySQL, {} Thrift and {} HTTP connections instead of "
+                       "{}, {} and {}; raise the limit (ulimit -n, LimitNOFILE=) to serve more",
+                       limit, inUse, caps.mysql, caps.thrift, caps.http, wanted.mysql,
+                       wanted.thrift, wanted.http);
+    return caps;
 }
 
 void notify(std::string_view state) {
@@ -125,6 +149,7 @@ Status Server::start(Parts& parts) {
     if (!lock)
         return lock.status();
     parts.lock = std::move(*lock);
+    const net::ConnectionCaps caps = connectionCaps(c);
 
     parts.work.emplace(parts.io.get_executor());
     parts.ioThread = std::thread([&parts] { parts.io.run(); });
@@ -133,6 +158,8 @@ Status Server::start(Parts& parts) {
     http::HttpServerOptions httpOptions;
     httpOptions.address = c.listenAddress;
     httpOptions.port = c.httpPort;
+    httpOptions.requestTimeout = c.handshakeTimeout;
+    httpOptions.maxConnections = caps.http;
     http::StatusSource source;
     source.ready = [this] { return m_ready.load(); };
     source.metrics = [] { return MetricsRegistry::global().renderPrometheus(); };
@@ -155,9 +182,10 @@ Status Server::start(Parts& parts) {
     mysqlOptions.address = c.listenAddress;
     mysqlOptions.port = c.mysqlPort;
     mysqlOptions.maxPacket = static_cast<std::size_t>(c.maxRequestSize) + 1;
-    mysqlOptions.maxConnections = c.mysqlMaxConnections;
+    mysqlOptions.maxConnections = caps.mysql;
     mysqlOptions.resultMemory = static_cast<std::size_t>(c.mysqlResultMemory);
     mysqlOptions.idleTimeout = c.mysqlIdleTimeout;
+    mysqlOptions.connectTimeout = c.handshakeTimeout;
     mysqlOptions.authPlugin = c.mysqlAuthPlugin;
     mysqlOptions.requireSecureTransport = c.mysqlRequireSecureTransport;
     mysqlOptions.tlsCertFile = c.tlsCertFile.string();
@@ -171,8 +199,9 @@ Status Server::start(Parts& parts) {
     thriftOptions.maxMessage = static_cast<std::size_t>(c.maxRequestSize) + 1024;
     thriftOptions.tlsCertFile = c.tlsCertFile.string();
     thriftOptions.tlsKeyFile = c.tlsKeyFile.string();
-    thriftOptions.maxConnections = c.thriftMaxConnections;
+    thriftOptions.maxConnections = caps.thrift;
     thriftOptions.idleTimeout = c.thriftIdleTimeout;
+    thriftOptions.connectTimeout = c.handshakeTimeout;
     thriftOptions.facts.startedAt = started;
     thriftOptions.facts.ports = {
         {"mysql", parts.mysql->port()}, {"http", parts.http->port()}, {"node", c.nodePort}};

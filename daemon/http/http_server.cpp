@@ -21,6 +21,24 @@ std::shared_ptr<spdlog::logger> logger() {
     return l;
 }
 
+// The answer to a connection the server cannot take (net::Acceptor::refuse).
+constexpr std::string_view kBusyResponse = "HTTP/1.1 503 Service Unavailable\r\n"
+                                           "Content-Type: text/plain\r\n"
+                                           "Content-Length: 5\r\n"
+                                           "Retry-After: 1\r\n"
+                                           "Connection: close\r\n\r\n"
+                                           "busy\n";
+
+net::AcceptorOptions acceptorOptions(const HttpServerOptions& options) {
+    net::AcceptorOptions accept;
+    accept.what = "HTTP";
+    accept.metric = "http";
+    accept.address = options.address;
+    accept.port = options.port;
+    accept.refusal = std::string(kBusyResponse);
+    return accept;
+}
+
 } // namespace
 
 // One connection. Shared ownership between the server's session set and the pending
@@ -39,6 +57,10 @@ public:
         if (m_phase == Phase::Reading || m_phase == Phase::Lingering)
             close();
     }
+
+    // Waiting for (the rest of) a request since waitingSince(): may be evicted at the cap.
+    bool waiting() const { return m_phase == Phase::Reading || m_phase == Phase::Lingering; }
+    std::chrono::steady_clock::time_point waitingSince() const { return m_since; }
 
     void close() {
         if (m_phase == Phase::Closed)
@@ -65,12 +87,14 @@ private:
                 close();
                 return;
             }
-            if (m_in.empty()) {
-                m_requestStarted = false;
-                armTimer(m_server.m_options.idleTimeout);
-            } else if (!m_requestStarted) {
-                m_requestStarted = true;
-                armTimer(m_server.m_options.requestTimeout);
+            if (!m_requestStarted) {
+                m_since = std::chrono::steady_clock::now();
+                if (m_in.empty() && m_served > 0) { // keep-alive: waiting for the next request
+                    armTimer(m_server.m_options.idleTimeout);
+                } else { // the first request is due from the accept: no silent connections
+                    m_requestStarted = true;
+                    armTimer(m_server.m_options.requestTimeout);
+                }
             }
             read();
             return;
@@ -85,6 +109,7 @@ private:
         }
         m_in.erase(0, parsed.consumed);
         m_requestStarted = false;
+        ++m_served;
         const HttpRequest& request = parsed.request;
         HttpResponse response;
         try {
@@ -197,80 +222,60 @@ private:
     std::string m_in;  // received, not yet consumed
     std::string m_out; // response being written
     Phase m_phase = Phase::Reading;
-    bool m_requestStarted = false; // m_in holds the start of a request; request timer armed
+    bool m_requestStarted = false; // a request is due; request timer armed
+    std::size_t m_served = 0;      // requests answered
+    std::chrono::steady_clock::time_point m_since = std::chrono::steady_clock::now();
     bool m_keepAlive = true;
     std::size_t m_lingered = 0;
 };
 
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Handler handler)
     : m_options(std::move(options)), m_handler(std::move(handler)), m_strand(asio::make_strand(io)),
-      m_acceptor(m_strand), m_drainTimer(m_strand) {}
+      m_acceptor(m_strand, acceptorOptions(m_options),
+                 [this](tcp::socket socket) { onAccepted(std::move(socket)); }),
+      m_drainTimer(m_strand) {}
 
 HttpServer::~HttpServer() = default;
 
 Status HttpServer::start() {
-    asio::error_code ec;
-    auto address = asio::ip::make_address(m_options.address, ec);
-    if (ec)
-        return Status(ErrorCode::InvalidArgument,
-                      "invalid HTTP listen address '" + m_options.address + "'");
-    tcp::endpoint endpoint(address, m_options.port);
-    std::string where = m_options.address + ":" + std::to_string(m_options.port);
-    if (m_acceptor.open(endpoint.protocol(), ec); ec)
-        return Status(ErrorCode::IoError, "cannot open HTTP socket: " + ec.message());
-        // SO_REUSEADDR only on POSIX, where it allows rebinding over TIME_WAIT; on Windows it would
-        // let two servers share the port.
-#ifndef _WIN32
-    m_acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-#endif
-    if (m_acceptor.bind(endpoint, ec); ec) {
-        m_acceptor.close();
-        return Status(ErrorCode::IoError, "cannot listen on " + where + " (HTTP): " + ec.message());
-    }
-    if (m_acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
-        m_acceptor.close();
-        return Status(ErrorCode::IoError, "cannot listen on " + where + " (HTTP): " + ec.message());
-    }
-    m_port = m_acceptor.local_endpoint(ec).port();
-    asio::post(m_strand, [this] { accept(); });
+    TROUPE_RETURN_IF_ERROR(m_acceptor.open());
+    m_port = m_acceptor.port();
+    m_acceptor.start();
     return Status::ok();
 }
 
-void HttpServer::accept() {
-    if (m_stopping || !m_acceptor.is_open())
-        return;
-    m_acceptPending = true;
-    m_acceptor.async_accept(m_strand, [this](const asio::error_code& ec, tcp::socket socket) {
-        onAccept(ec, std::move(socket));
-    });
-}
-
-void HttpServer::onAccept(const asio::error_code& ec, tcp::socket socket) {
-    m_acceptPending = false;
+// On the strand, for each accepted connection.
+void HttpServer::onAccepted(tcp::socket socket) {
     if (m_stopping) {
         asio::error_code ignored;
         socket.close(ignored);
-        checkStopped();
         return;
     }
-    if (ec) {
-        if (ec == asio::error::operation_aborted)
-            return;
-        // Out of file descriptors and the like: log and keep accepting.
-        logger()->warn("accept failed: {}", ec.message());
-    } else if (m_sessions.size() >= m_options.maxConnections) {
-        logger()->warn("refusing connection: {} connections open", m_sessions.size());
-        asio::error_code ignored;
-        socket.close(ignored);
-    } else {
-        asio::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        auto session = std::make_shared<Session>(*this, std::move(socket));
-        m_sessions.insert(session);
-        m_count = m_sessions.size();
-        session->start();
+    if (m_sessions.size() >= m_options.maxConnections && !evictOneWaiting()) {
+        logger()->warn("refusing a connection with 503: {} connections open, all busy",
+                       m_sessions.size());
+        m_acceptor.refuse(socket);
+        return;
     }
-    accept();
+    auto session = std::make_shared<Session>(*this, std::move(socket));
+    m_sessions.insert(session);
+    m_count = m_sessions.size();
+    session->start();
+}
+
+// At the cap: closes the session that has waited longest for a request. false when every
+// session is writing a response.
+bool HttpServer::evictOneWaiting() {
+    Session* oldest = nullptr;
+    for (const auto& session : m_sessions)
+        if (session->waiting() && (!oldest || session->waitingSince() < oldest->waitingSince()))
+            oldest = session.get();
+    if (!oldest)
+        return false;
+    logger()->debug("{} connections open: closing the one waiting longest for a request",
+                    m_sessions.size());
+    oldest->close();
+    return true;
 }
 
 void HttpServer::sessionClosed(Session* session) {
@@ -295,8 +300,7 @@ void HttpServer::stopAndWait() {
 void HttpServer::beginStop(std::function<void()> done) {
     m_stopping = true;
     m_stopped = std::move(done);
-    asio::error_code ignored;
-    m_acceptor.close(ignored);
+    m_acceptor.close([this] { checkStopped(); });
     // Copy: stop() may close the session, which erases it from m_sessions.
     auto sessions = m_sessions;
     for (const auto& session : sessions)
@@ -326,7 +330,7 @@ void HttpServer::checkStopped() {
         m_drainTimer.cancel();
         return; // its handler calls checkStopped() again
     }
-    if (m_sessions.empty() && !m_acceptPending && !m_drainPending) {
+    if (m_sessions.empty() && !m_acceptor.pending() && !m_drainPending) {
         // Posted: the caller of stopAndWait() may destroy us as soon as `done` runs, so it must
         // run after the handler we are in has finished touching this object.
         asio::post(m_strand, std::move(m_stopped));

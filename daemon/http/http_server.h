@@ -1,12 +1,17 @@
 #pragma once
 
 // HttpServer: a small HTTP/1.1 server on asio for the status endpoints (/health, /ready,
-// /metrics). One acceptor, one Session per connection; requests are parsed by parseRequest()
-// and answered by a synchronous Handler, which must be quick (no disk, no blocking).
-// Robustness over features: bounded request size, an idle timeout between requests, a deadline
-// for each request once its first byte arrives, a write timeout, a connection cap; any parse
-// error is answered with its 4xx/5xx status and the connection is closed after a lingering
-// read, so the client sees the answer rather than a reset.
+// /metrics). One net::Acceptor (the accept loop shared with the MySQL and Thrift listeners: it
+// never stops accepting, see net/acceptor.h), one Session per connection; requests are parsed
+// by parseRequest() and answered by a synchronous Handler, which must be quick (no disk, no
+// blocking). Robustness over features: bounded request size, an idle timeout between requests,
+// a deadline for each request (the first one from the moment the connection is accepted, so a
+// client that sends nothing or dribbles its headers is closed after requestTimeout), a write
+// timeout, a connection cap. At the cap a new connection evicts the session that has waited
+// longest for a request (idle keep-alive or slow headers), so idle or slowloris connections
+// cannot lock /health out; only when every session is busy writing is it answered 503. Any
+// parse error is answered with its 4xx/5xx status and the connection is closed after a
+// lingering read, so the client sees the answer rather than a reset.
 //
 // Ownership and threads: the owner creates the server on an io_context it runs (on one or more
 // threads) and keeps it alive until stop() has completed. Every handler, timer and socket
@@ -27,6 +32,7 @@
 #include "core/status.h"
 #include "http/http_message.h"
 #include "http/request_parser.h"
+#include "net/acceptor.h"
 
 namespace troupe::http {
 
@@ -34,10 +40,12 @@ struct HttpServerOptions {
     std::string address = "127.0.0.1";
     std::uint16_t port = 33380; // 0 = any free port (see HttpServer::port())
     ParseLimits limits;
-    std::chrono::milliseconds idleTimeout{30000};    // keep-alive wait for the next request
-    std::chrono::milliseconds requestTimeout{10000}; // first byte to complete request
-    std::chrono::milliseconds writeTimeout{10000};   // one response
-    std::chrono::milliseconds drainTimeout{5000};    // stop(): in-flight responses, then cut
+    std::chrono::milliseconds idleTimeout{30000}; // keep-alive wait for the next request
+    // A complete request within this time: from its first byte, or for the first request of a
+    // connection from the accept (the daemon sets network.handshake_timeout).
+    std::chrono::milliseconds requestTimeout{10000};
+    std::chrono::milliseconds writeTimeout{10000}; // one response
+    std::chrono::milliseconds drainTimeout{5000};  // stop(): in-flight responses, then cut
     std::size_t maxConnections = 256;
 };
 
@@ -69,8 +77,8 @@ private:
     class Session;
     friend class Session;
 
-    void accept();
-    void onAccept(const asio::error_code& ec, asio::ip::tcp::socket socket);
+    void onAccepted(asio::ip::tcp::socket socket);
+    bool evictOneWaiting();
     void beginStop(std::function<void()> done);
     void sessionClosed(Session* session);
     void checkStopped();
@@ -78,14 +86,13 @@ private:
     HttpServerOptions m_options;
     Handler m_handler;
     asio::strand<asio::io_context::executor_type> m_strand;
-    asio::ip::tcp::acceptor m_acceptor;
+    net::Acceptor m_acceptor;
     asio::steady_timer m_drainTimer;
     std::uint16_t m_port = 0;
 
     // Touched only on m_strand.
     std::unordered_set<std::shared_ptr<Session>> m_sessions;
     bool m_stopping = false;
-    bool m_acceptPending = false;    // an async_accept handler is outstanding
     bool m_drainPending = false;     // a drain timer handler is outstanding
     std::function<void()> m_stopped; // called once nothing of ours is pending after stop
 

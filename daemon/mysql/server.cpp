@@ -13,6 +13,7 @@
 #include "mysql/resultset.h"
 #include "mysql/session.h"
 #include "mysql/stmt_execute.h"
+#include "net/tls_context.h"
 #include "sql/access.h"
 #include "sql/row_spill.h"
 
@@ -44,10 +45,17 @@ std::uint32_t statementId(std::string_view body) {
            std::uint32_t(std::uint8_t(body[2])) << 16 | std::uint32_t(std::uint8_t(body[3])) << 24;
 }
 
-using Clock = std::chrono::steady_clock;
-
-std::int64_t ticks(Clock::time_point t) {
-    return std::int64_t(t.time_since_epoch().count());
+// What a client gets instead of the greeting when the server is out of descriptors or threads
+// (net::Acceptor): error 1040 as packet 0, as MySQL sends it.
+std::string outOfResourcesRefusal() {
+    std::string out;
+    appendPackets(out,
+                  buildErr(ErrPacket{kErrTooManyConnections.code,
+                                     std::string(kErrTooManyConnections.sqlState),
+                                     "Too many connections (the server is out of file "
+                                     "descriptors or threads; try again)"}),
+                  0);
+    return out;
 }
 
 // caching_sha2_password's one-byte AuthMoreData answers.
@@ -56,48 +64,22 @@ constexpr std::string_view kPerformFullAuth = "\x04";
 
 } // namespace
 
-// The accept loop and the idle check: an io_context on its own thread.
-class MysqlServer::Listener {
-public:
-    asio::io_context io;
-    asio::ip::tcp::acceptor acceptor{io};
-    asio::steady_timer idleTimer{io};
-    std::thread thread;
-};
-
-// The server's TLS context: TLS 1.2 or later, the configured certificate and key.
-class MysqlServer::Tls {
-public:
-    asio::ssl::context context{asio::ssl::context::tls_server};
-};
-
-// One client connection: its socket, its packet reader and its Session, used by its thread only
-// (stop() may shut the socket down from another thread to wake a blocked read).
+// One client connection's protocol state: its packet reader, its TLS stream and its Session,
+// on the connection's thread (made and destroyed there by MysqlServer::serve). The socket and
+// the read deadlines are the listener's (`m_link`): when a deadline passes, the listener shuts
+// the receiving side down, the blocked read ends and m_link.timedOut() says why; stop() shuts
+// the socket down from another thread the same way.
 class MysqlServer::Connection {
 public:
-    Connection(MysqlServer& server, asio::ip::tcp::socket socket, std::uint32_t id)
-        : m_server(server), m_socket(std::move(socket)), m_id(id),
-          m_reader(server.m_options.maxPacket) {}
+    Connection(MysqlServer& server, net::ConnectionListener::Connection& link)
+        : m_server(server), m_link(link), m_socket(link.socket()),
+          m_id(static_cast<std::uint32_t>(link.id())), m_reader(server.m_options.maxPacket) {}
 
     void run();
     // Too many connections: one ERR before the handshake, then close.
     void refuse() {
         m_seq = 0;
         sendError(kErrTooManyConnections, "Too many connections");
-        shutdown();
-    }
-    void shutdown() {
-        asio::error_code ec;
-        m_socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    }
-    // From the listener's thread: if this connection has waited past its deadline, wake its
-    // blocked read (which then says why and closes). The socket may still send.
-    void closeIfIdle(std::int64_t now) {
-        const std::int64_t deadline = m_deadline.load();
-        if (deadline == 0 || now < deadline || m_timedOut.exchange(true))
-            return;
-        asio::error_code ec;
-        m_socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
     }
 
 private:
@@ -132,7 +114,17 @@ private:
     };
     using TlsStream = asio::ssl::stream<PrefixedSocket>;
 
-    // Reads with a deadline (0: none) enforced by closeIfIdle().
+    // What is left of the time for the handshake (at least 1 ms): the handshake response, TLS
+    // and the authentication round trips share one connectTimeout (network.handshake_timeout).
+    // After login (COM_CHANGE_USER), a full connectTimeout for each round trip.
+    std::chrono::milliseconds handshakeLeft() const {
+        if (m_session)
+            return m_server.m_options.connectTimeout;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            m_handshakeEnd - std::chrono::steady_clock::now());
+        return std::max(left, std::chrono::milliseconds(1));
+    }
+    // Reads with a deadline (0: none) enforced by the listener.
     Result<std::string> readWithin(std::chrono::milliseconds limit);
     Status authenticate(const HandshakeResponse& response, const std::string& salt);
     Status cachingSha2(const std::string& user, const std::string& salt,
@@ -173,17 +165,17 @@ private:
     std::map<std::uint32_t, StmtState> m_stmts;
 
     MysqlServer& m_server;
-    asio::ip::tcp::socket m_socket;
+    net::ConnectionListener::Connection& m_link;
+    asio::ip::tcp::socket& m_socket; // m_link's
     std::uint32_t m_id;
     PacketReader m_reader;
     std::uint8_t m_seq = 0; // sequence id of the next packet this side sends
     std::uint32_t m_clientCaps = 0;
     std::unique_ptr<Session> m_session;
     std::string m_peer;
-    std::unique_ptr<TlsStream> m_tls;        // after the client's SSLRequest
-    std::string m_salt;                      // of the handshake; COM_CHANGE_USER answers it too
-    std::atomic<std::int64_t> m_deadline{0}; // Clock ticks; 0 while not waiting for the client
-    std::atomic<bool> m_timedOut{false};
+    std::unique_ptr<TlsStream> m_tls; // after the client's SSLRequest
+    std::string m_salt;               // of the handshake; COM_CHANGE_USER answers it too
+    std::chrono::steady_clock::time_point m_handshakeEnd; // see handshakeLeft()
 };
 
 Result<std::string> MysqlServer::Connection::read() {
@@ -199,8 +191,8 @@ Result<std::string> MysqlServer::Connection::read() {
         asio::error_code ec;
         const std::size_t n = m_tls ? m_tls->read_some(asio::buffer(buffer), ec)
                                     : m_socket.read_some(asio::buffer(buffer), ec);
-        if (m_timedOut)
-            return Status(ErrorCode::IoError, "timed out"); // see m_timedOut
+        if (m_link.timedOut())
+            return Status(ErrorCode::IoError, "timed out"); // see m_link.timedOut()
         if (ec)
             return Status(ErrorCode::IoError,
                           ec == asio::error::eof ? "closed by the client" : ec.message());
@@ -209,10 +201,9 @@ Result<std::string> MysqlServer::Connection::read() {
 }
 
 Result<std::string> MysqlServer::Connection::readWithin(std::chrono::milliseconds limit) {
-    if (limit.count() > 0)
-        m_deadline = ticks(Clock::now() + limit);
+    m_link.expectWithin(limit);
     auto payload = read();
-    m_deadline = 0;
+    m_link.expectWithin(std::chrono::milliseconds(0));
     return payload;
 }
 
@@ -451,9 +442,10 @@ bool MysqlServer::Connection::handshake() {
         sendError(kErrBadHandshake, "Bad handshake: " + why);
         return false;
     };
-    auto payload = readWithin(options.connectTimeout);
+    m_handshakeEnd = std::chrono::steady_clock::now() + options.connectTimeout;
+    auto payload = readWithin(handshakeLeft());
     if (!payload) {
-        if (m_timedOut)
+        if (m_link.timedOut())
             return badHandshake("no handshake response within " +
                                 std::to_string(options.connectTimeout.count()) + " ms");
         if (payload.status().code() == ErrorCode::IoError) {
@@ -472,7 +464,7 @@ bool MysqlServer::Connection::handshake() {
         if (!startTls())
             return false;
         m_reader.expectSequence(m_seq);
-        payload = readWithin(options.connectTimeout);
+        payload = readWithin(handshakeLeft());
         if (!payload) {
             logger()->info("connection {} from {}: no handshake response after TLS: {}", m_id,
                            m_peer, payload.status().message());
@@ -520,14 +512,14 @@ bool MysqlServer::Connection::handshake() {
 
 bool MysqlServer::Connection::startTls() {
     m_tls = std::make_unique<TlsStream>(PrefixedSocket(m_socket, m_reader.takeUnparsed()),
-                                        m_server.m_tls->context);
-    m_deadline = ticks(Clock::now() + m_server.m_options.connectTimeout);
+                                        *m_server.m_tls);
+    m_link.expectWithin(handshakeLeft());
     asio::error_code ec;
     m_tls->handshake(asio::ssl::stream_base::server, ec);
-    m_deadline = 0;
+    m_link.expectWithin(std::chrono::milliseconds(0));
     if (ec) {
         logger()->info("connection {} from {}: TLS handshake failed: {}", m_id, m_peer,
-                       m_timedOut ? std::string("timed out") : ec.message());
+                       m_link.timedOut() ? std::string("timed out") : ec.message());
         return false;
     }
     logger()->debug("connection {} from {}: TLS {} {}", m_id, m_peer,
@@ -557,7 +549,7 @@ Status MysqlServer::Connection::authenticate(const HandshakeResponse& response,
         if (!send(buildAuthSwitchRequest(plugin, salt)))
             return Status(ErrorCode::IoError, "closed");
         m_reader.expectSequence(m_seq);
-        auto answer = readWithin(m_server.m_options.connectTimeout);
+        auto answer = readWithin(handshakeLeft());
         if (!answer)
             return Status(ErrorCode::IoError, answer.status().message());
         scramble = std::move(*answer);
@@ -586,7 +578,7 @@ Status MysqlServer::Connection::cachingSha2(const std::string& user, const std::
     if (!send(buildAuthMoreData(kPerformFullAuth)))
         return Status(ErrorCode::IoError, "closed");
     m_reader.expectSequence(m_seq);
-    auto answer = readWithin(m_server.m_options.connectTimeout);
+    auto answer = readWithin(handshakeLeft());
     if (!answer)
         return Status(ErrorCode::IoError, answer.status().message());
     if (!m_tls) // the client asks for an RSA key (0x02) or sent the password encrypted with one
@@ -702,7 +694,7 @@ void MysqlServer::Connection::run() {
         m_reader.expectSequence(0);
         auto payload = readWithin(m_server.m_options.idleTimeout);
         if (!payload) {
-            if (m_timedOut) {
+            if (m_link.timedOut()) {
                 logger()->info("connection {} from {}: closed after {} ms without a command", m_id,
                                m_peer, m_server.m_options.idleTimeout.count());
                 m_seq = 0;
@@ -731,128 +723,47 @@ MysqlServer::~MysqlServer() {
     stop();
 }
 
+std::uint16_t MysqlServer::port() const {
+    return m_listener ? m_listener->port() : 0;
+}
+
+std::size_t MysqlServer::connections() const {
+    return m_listener ? m_listener->connections() : 0;
+}
+
 Status MysqlServer::start() {
     if (!m_options.tlsCertFile.empty() || !m_options.tlsKeyFile.empty()) {
-        auto tls = std::make_unique<Tls>();
-        asio::error_code ec;
-        tls->context.set_options(asio::ssl::context::default_workarounds |
-                                     asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
-                                     asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
-                                 ec);
-        tls->context.use_certificate_chain_file(m_options.tlsCertFile, ec);
-        if (ec)
-            return Status(ErrorCode::InvalidArgument, "cannot load TLS certificate " +
-                                                          m_options.tlsCertFile + ": " +
-                                                          ec.message());
-        tls->context.use_private_key_file(m_options.tlsKeyFile, asio::ssl::context::pem, ec);
-        if (ec)
-            return Status(ErrorCode::InvalidArgument,
-                          "cannot load TLS key " + m_options.tlsKeyFile + ": " + ec.message());
-        if (SSL_CTX_check_private_key(tls->context.native_handle()) != 1)
-            return Status(ErrorCode::InvalidArgument, "TLS key " + m_options.tlsKeyFile +
-                                                          " does not match the certificate " +
-                                                          m_options.tlsCertFile);
-        m_tls = std::move(tls);
+        auto tls = net::makeServerTlsContext(m_options.tlsCertFile, m_options.tlsKeyFile);
+        if (!tls)
+            return tls.status();
+        m_tls = std::move(*tls);
     }
-    m_listener = std::make_unique<Listener>();
-    asio::error_code ec;
-    auto address = asio::ip::make_address(m_options.address, ec);
-    if (ec)
-        return Status(ErrorCode::InvalidArgument, "bad MySQL listen address " + m_options.address);
-    asio::ip::tcp::endpoint endpoint(address, m_options.port);
-    auto& acceptor = m_listener->acceptor;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec)
-        acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-    if (!ec)
-        acceptor.bind(endpoint, ec);
-    if (!ec)
-        acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec)
-        return Status(ErrorCode::IoError, "cannot listen for MySQL on " + m_options.address + ":" +
-                                              std::to_string(m_options.port) + ": " + ec.message());
-    m_port = acceptor.local_endpoint().port();
-    acceptNext();
-    closeIdle();
-    m_listener->thread = std::thread([this] { m_listener->io.run(); });
-    return Status::ok();
-}
-
-// The accept loop, on the listener's thread: each accepted socket gets a detached thread.
-void MysqlServer::acceptNext() {
-    m_listener->acceptor.async_accept(
-        [this](const asio::error_code& error, asio::ip::tcp::socket socket) {
-            if (error || m_stopping)
-                return;
-            asio::error_code ignored;
-            socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-            serve(std::make_shared<Connection>(*this, std::move(socket), ++m_nextId));
-            acceptNext();
-        });
-}
-
-// Every tick (a quarter of the shortest timeout, at most a second) wakes the connections that
-// have waited past their deadline.
-void MysqlServer::closeIdle() {
-    if (m_stopping)
-        return;
-    {
-        const std::int64_t now = ticks(Clock::now());
-        std::lock_guard lock(m_mutex);
-        for (auto& weak : m_open)
-            if (auto c = weak.lock())
-                c->closeIfIdle(now);
-    }
+    m_listener = std::make_unique<net::ConnectionListener>(
+        "MySQL", "mysql",
+        [this](net::ConnectionListener::Connection& link, bool refused) { serve(link, refused); },
+        outOfResourcesRefusal());
+    // Deadlines are checked every quarter of the shortest timeout, at most every second.
     auto tick = std::chrono::milliseconds(1000);
     for (auto limit : {m_options.idleTimeout, m_options.connectTimeout})
         if (limit.count() > 0)
             tick = std::clamp(limit / 4, std::chrono::milliseconds(20), tick);
-    m_listener->idleTimer.expires_after(tick);
-    m_listener->idleTimer.async_wait([this](const asio::error_code& error) {
-        if (!error)
-            closeIdle();
-    });
+    return m_listener->start(m_options.address, m_options.port, m_options.maxConnections, tick);
 }
 
-void MysqlServer::serve(std::shared_ptr<Connection> connection) {
-    bool refused = false;
-    {
-        std::lock_guard lock(m_mutex);
-        refused = m_active.load() >= m_options.maxConnections; // refused before the handshake
-        ++m_active;
-        m_open.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
-        m_open.push_back(connection);
-    }
-    std::thread([this, refused, connection]() mutable {
-        if (refused)
-            connection->refuse();
-        else
-            connection->run();
-        connection->shutdown();
-        // Gone before the count drops: once it is zero, stop() returns and the server may go.
-        connection.reset();
-        std::lock_guard lock(m_mutex);
-        --m_active;
-        m_done.notify_all();
-    }).detach();
+// On the connection's thread; the listener closes the socket when this returns.
+void MysqlServer::serve(net::ConnectionListener::Connection& link, bool refused) {
+    Connection connection(*this, link);
+    if (refused) // over max connections: refused before the handshake
+        connection.refuse();
+    else
+        connection.run();
 }
 
 void MysqlServer::stop() {
-    if (!m_listener || m_stopping.exchange(true))
+    if (!m_listener)
         return;
-    asio::post(m_listener->io, [this] {
-        asio::error_code ec;
-        m_listener->acceptor.close(ec);
-        m_listener->idleTimer.cancel();
-    });
-    if (m_listener->thread.joinable())
-        m_listener->thread.join();
-    std::unique_lock lock(m_mutex);
-    for (auto& weak : m_open)
-        if (auto c = weak.lock())
-            c->shutdown();
-    m_done.wait(lock, [this] { return m_active.load() == 0; });
-    m_open.clear();
+    m_listener->stop(); // connections closed after their query in progress
+    m_listener.reset();
     logger()->info("MySQL listener stopped");
 }
 

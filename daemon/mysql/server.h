@@ -11,21 +11,25 @@
 // ERR packet where the protocol allows and closes that connection, with a log line naming the
 // peer; the server keeps serving.
 //
-// Threads: start()/stop() from the owner's thread; an accept thread, which also closes idle
-// connections; one thread per connection.
+// Accepting, the connection threads, the deadlines and the TLS context are the shared ones of
+// daemon/net (net::ConnectionListener, net::makeServerTlsContext), as for the Thrift server.
+//
+// Threads: start()/stop() from the owner's thread; the listener's accept thread, which also
+// closes idle connections; one thread per connection.
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "core/status.h"
 #include "mysql/auth.h"
+#include "net/connection_listener.h"
 #include "sql/database.h"
+
+namespace asio::ssl {
+class context;
+}
 
 namespace troupe::mysql {
 
@@ -60,30 +64,19 @@ public:
     // Stops accepting, closes every connection (a query in progress finishes first), joins.
     void stop();
 
-    std::uint16_t port() const { return m_port; }
-    std::size_t connections() const { return m_active.load(); }
+    std::uint16_t port() const;
+    std::size_t connections() const;
 
 private:
-    class Listener;
     class Connection;
-    class Tls;
-    void acceptNext();
-    void closeIdle(); // on the listener's thread, every tick
-    void serve(std::shared_ptr<Connection> connection);
+    // On the connection's own thread (net::ConnectionListener::Handler).
+    void serve(net::ConnectionListener::Connection& link, bool refused);
 
     sql::Database& m_db;
     MysqlServerOptions m_options;
-    std::unique_ptr<Tls> m_tls; // null without a certificate
-    std::unique_ptr<Listener> m_listener;
+    std::unique_ptr<asio::ssl::context> m_tls; // null without a certificate
+    std::unique_ptr<net::ConnectionListener> m_listener;
     Sha2Cache m_sha2Cache;
-    std::uint16_t m_port = 0;
-    std::atomic<std::size_t> m_active{0};
-    std::atomic<std::uint32_t> m_nextId{0};
-    std::atomic<bool> m_stopping{false};
-
-    std::mutex m_mutex; // guards m_open; m_done is notified when a connection ends
-    std::condition_variable m_done;
-    std::list<std::weak_ptr<Connection>> m_open; // connection threads are detached
 };
 
 } // namespace troupe::mysql

@@ -1,10 +1,18 @@
 #include "net/connection_listener.h"
 
 #include <algorithm>
+#include <system_error>
+
+#include "core/log.h"
 
 namespace troupe::net {
 
 namespace {
+
+std::shared_ptr<spdlog::logger> logger() {
+    static auto l = log::get("net");
+    return l;
+}
 
 std::int64_t ticks(std::chrono::steady_clock::time_point t) {
     return std::int64_t(t.time_since_epoch().count());
@@ -34,8 +42,10 @@ void ConnectionListener::Connection::shutdownIfLate(std::int64_t now) {
     m_socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
 }
 
-ConnectionListener::ConnectionListener(std::string what, Handler handler)
-    : m_what(std::move(what)), m_handler(std::move(handler)) {}
+ConnectionListener::ConnectionListener(std::string what, std::string metric, Handler handler,
+                                       std::string refusal)
+    : m_what(std::move(what)), m_metric(std::move(metric)), m_handler(std::move(handler)),
+      m_refusal(std::move(refusal)) {}
 
 ConnectionListener::~ConnectionListener() {
     stop();
@@ -45,40 +55,22 @@ Status ConnectionListener::start(const std::string& address, std::uint16_t port,
                                  std::size_t maxConnections, std::chrono::milliseconds tick) {
     m_maxConnections = maxConnections;
     m_tick = std::max(tick, std::chrono::milliseconds(10));
-    asio::error_code ec;
-    const asio::ip::address ip = asio::ip::make_address(address, ec);
-    if (ec)
-        return Status(ErrorCode::InvalidArgument,
-                      "bad listen address for " + m_what + ": '" + address + "'");
-    const asio::ip::tcp::endpoint endpoint(ip, port);
-    const std::string where = address + ":" + std::to_string(port);
-    m_acceptor.open(endpoint.protocol(), ec);
-    if (!ec)
-        m_acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-    if (!ec)
-        m_acceptor.bind(endpoint, ec);
-    if (!ec)
-        m_acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec)
-        return Status(ErrorCode::IoError,
-                      "cannot listen for " + m_what + " on " + where + ": " + ec.message());
-    m_port = m_acceptor.local_endpoint().port();
-    acceptNext();
+    AcceptorOptions options;
+    options.what = m_what;
+    options.metric = m_metric;
+    options.address = address;
+    options.port = port;
+    options.refusal = m_refusal;
+    m_acceptor = std::make_unique<Acceptor>(
+        m_io.get_executor(), std::move(options),
+        [this](asio::ip::tcp::socket socket) { serve(std::move(socket)); });
+    TROUPE_RETURN_IF_ERROR(m_acceptor->open());
+    m_port = m_acceptor->port();
+    m_acceptor->start();
     checkDeadlines();
     m_started = true;
     m_thread = std::thread([this] { m_io.run(); });
     return Status::ok();
-}
-
-void ConnectionListener::acceptNext() {
-    m_acceptor.async_accept([this](const asio::error_code& error, asio::ip::tcp::socket socket) {
-        if (error || m_stopping)
-            return;
-        asio::error_code ignored;
-        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-        serve(std::move(socket));
-        acceptNext();
-    });
 }
 
 void ConnectionListener::checkDeadlines() {
@@ -108,22 +100,38 @@ void ConnectionListener::serve(asio::ip::tcp::socket socket) {
         m_open.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
         m_open.push_back(open);
     }
-    std::thread([this, open, refused]() mutable {
-        m_handler(*open, refused);
-        open->shutdown();
-        open.reset(); // the socket closes before the count drops: stop() may return then
-        std::lock_guard lock(m_mutex);
-        --m_active;
-        m_done.notify_all();
-    }).detach();
+    std::uint64_t refusals = 0;
+    if (refused && m_overCapLog.shouldLog(std::chrono::steady_clock::now(), refusals))
+        logger()->warn("{} listener: {} connection{} refused since the last line: {} open, the "
+                       "most allowed",
+                       m_what, refusals, refusals == 1 ? "" : "s", m_maxConnections);
+    try {
+        std::thread([this, open, refused]() mutable {
+            m_handler(*open, refused);
+            open->shutdown();
+            open.reset(); // the socket closes before the count drops: stop() may return then
+            connectionEnded();
+        }).detach();
+    } catch (const std::system_error& e) {
+        // Out of threads (or of memory for one): refuse this client, keep accepting.
+        logger()->warn("{} listener: cannot start a thread for a connection: {}", m_what, e.what());
+        m_acceptor->refuse(open->socket());
+        open.reset();
+        connectionEnded();
+    }
+}
+
+void ConnectionListener::connectionEnded() {
+    std::lock_guard lock(m_mutex);
+    --m_active;
+    m_done.notify_all();
 }
 
 void ConnectionListener::stop() {
     if (!m_started || m_stopping.exchange(true))
         return;
     asio::post(m_io, [this] {
-        asio::error_code ec;
-        m_acceptor.close(ec);
+        m_acceptor->close();
         m_timer.cancel();
     });
     if (m_thread.joinable())

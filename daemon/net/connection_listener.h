@@ -1,9 +1,11 @@
 #pragma once
 
-// ConnectionListener: the accept loop of a blocking, thread-per-connection server (the Thrift
-// server; the MySQL server follows the same pattern). It accepts on one address and runs the
-// owner's handler for each connection on a thread of its own, with a blocking socket: a slow
-// request holds only its own connection's thread. stop() closes the acceptor, shuts every open
+// ConnectionListener: a blocking, thread-per-connection server's listener (the MySQL and the
+// Thrift server). It accepts on one address with net::Acceptor (the accept loop shared with the
+// HTTP server: it never stops accepting, see acceptor.h) and runs the owner's handler for each
+// connection on a thread of its own, with a blocking socket: a slow request holds only its own
+// connection's thread. A connection for which no thread can be started gets the refusal and is
+// closed; the listener goes on. stop() closes the acceptor, shuts every open
 // socket down (which wakes a read blocked in a handler) and waits until every handler returned.
 //
 // Deadlines: a handler arms its connection's deadline before it waits for the client
@@ -29,6 +31,7 @@
 #include <asio.hpp>
 
 #include "core/status.h"
+#include "net/acceptor.h"
 
 namespace troupe::net {
 
@@ -60,8 +63,11 @@ public:
     // error if the protocol has one, then return.
     using Handler = std::function<void(Connection& connection, bool refused)>;
 
-    // `what` names the protocol in errors and logs ("Thrift").
-    ConnectionListener(std::string what, Handler handler);
+    // `what` names the protocol in errors and logs ("Thrift"), `metric` in metric names
+    // ("thrift"); `refusal` is what a connection that cannot be served at all (out of
+    // descriptors or threads) is sent before it is closed (see AcceptorOptions).
+    ConnectionListener(std::string what, std::string metric, Handler handler,
+                       std::string refusal = {});
     ~ConnectionListener(); // stop()
     ConnectionListener(const ConnectionListener&) = delete;
     ConnectionListener& operator=(const ConnectionListener&) = delete;
@@ -76,15 +82,17 @@ public:
     std::size_t connections() const { return m_active.load(); }
 
 private:
-    void acceptNext();
     void checkDeadlines();
     void serve(asio::ip::tcp::socket socket);
+    void connectionEnded();
 
     std::string m_what;
+    std::string m_metric;
     Handler m_handler;
+    std::string m_refusal;
     std::size_t m_maxConnections = 0;
     asio::io_context m_io;
-    asio::ip::tcp::acceptor m_acceptor{m_io};
+    std::unique_ptr<Acceptor> m_acceptor; // used on m_thread
     asio::steady_timer m_timer{m_io};
     std::chrono::milliseconds m_tick{1000};
     std::thread m_thread;
@@ -93,6 +101,10 @@ private:
     std::atomic<std::size_t> m_active{0};
     std::atomic<bool> m_started{false};
     std::atomic<bool> m_stopping{false};
+    // Paces the "refused over max connections" log line (on m_thread): a flood cannot flood
+    // the log.
+    AcceptBackoff m_overCapLog{std::chrono::milliseconds(10), std::chrono::milliseconds(100),
+                               std::chrono::milliseconds(1000)};
 
     std::mutex m_mutex; // guards m_open; m_done is notified when a connection ends
     std::condition_variable m_done;

@@ -52,6 +52,46 @@ private:
     Stream& m_stream;
 };
 
+// The connection's stream as the transport reads it, ending the connection's handshake deadline
+// once the first frame has arrived whole: a client that sends a frame length and then dribbles
+// (or withholds) the frame is closed like one that sends nothing. The connection's thread only.
+class FirstFrameDeadline final : public ByteStream {
+public:
+    FirstFrameDeadline(ByteStream& stream, net::ConnectionListener::Connection& connection)
+        : m_stream(stream), m_connection(connection) {}
+
+    std::size_t readSome(std::uint8_t* buffer, std::size_t size) override {
+        const std::size_t n = m_stream.readSome(buffer, size);
+        for (std::size_t i = 0; i < n && m_read + i < 4; ++i)
+            m_length = m_length << 8 | buffer[i];
+        m_read += n;
+        if (m_armed && m_read >= m_frameEnd) {
+            m_armed = false;
+            m_connection.expectWithin(std::chrono::milliseconds(0));
+        }
+        return n;
+    }
+    void writeAll(const std::uint8_t* data, std::size_t size) override {
+        m_stream.writeAll(data, size);
+    }
+    // After the first beginMessage(): framed, the deadline ends when its frame is read whole;
+    // unframed (no length to wait for), now.
+    void firstMessageBegun(bool framed) {
+        m_frameEnd = 4 + std::uint64_t(m_length);
+        m_armed = framed && m_read < m_frameEnd;
+        if (!m_armed)
+            m_connection.expectWithin(std::chrono::milliseconds(0));
+    }
+
+private:
+    ByteStream& m_stream;
+    net::ConnectionListener::Connection& m_connection;
+    std::uint64_t m_read = 0;
+    std::uint32_t m_length = 0; // the first four bytes, big-endian: the first frame's length
+    std::uint64_t m_frameEnd = 0;
+    bool m_armed = false;
+};
+
 std::string peerOf(const asio::ip::tcp::socket& socket, std::uint64_t id) {
     asio::error_code ec;
     const auto endpoint = socket.remote_endpoint(ec);
@@ -85,7 +125,7 @@ Status ThriftServer::start() {
         m_tls = std::move(*tls);
     }
     m_listener = std::make_unique<net::ConnectionListener>(
-        "Thrift", [this](net::ConnectionListener::Connection& connection, bool refused) {
+        "Thrift", "thrift", [this](net::ConnectionListener::Connection& connection, bool refused) {
             serve(connection, refused);
         });
     auto tick = std::chrono::milliseconds(1000);
@@ -105,8 +145,9 @@ void ThriftServer::stop() {
 
 // Runs requests until the client goes away, stays idle too long or sends something that is not
 // a Thrift message.
-void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStream& stream,
+void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStream& raw,
                        const std::string& peer) {
+    FirstFrameDeadline stream(raw, connection);
     auto transport = std::make_shared<ConnectionTransport>(stream, m_options.maxMessage);
     const auto limit =
         static_cast<std::int32_t>(std::min<std::size_t>(m_options.maxMessage, 0x7fffffff));
@@ -123,7 +164,10 @@ void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStre
                 connection.expectWithin(m_options.idleTimeout);
             if (!transport->beginMessage())
                 break;
-            connection.expectWithin(std::chrono::milliseconds(0)); // a call may take its time
+            if (first) // the handshake deadline runs until the first frame is in
+                stream.firstMessageBegun(transport->mode() == ConnectionTransport::Mode::Framed);
+            else
+                connection.expectWithin(std::chrono::milliseconds(0)); // a call may take its time
             if (!processor.process(protocol, protocol, nullptr))
                 break;
             transport->endMessage();
@@ -151,7 +195,8 @@ void ThriftServer::serve(net::ConnectionListener::Connection& connection, bool r
     asio::ip::tcp::socket& socket = connection.socket();
     const std::string peer = peerOf(socket, connection.id());
     if (refused) {
-        logger()->warn("{}: refused: {} connections already open", peer, m_options.maxConnections);
+        // The listener logs refusals, at most once a second.
+        logger()->debug("{}: refused: {} connections already open", peer, m_options.maxConnections);
         return;
     }
     // The first byte says whether the client starts TLS; it stays in the socket for the

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 
@@ -95,6 +96,11 @@ public:
             m_process.waitForFinished(50); // a short poll step; returns at once on exit
         }
         return "no MySQL greeting on port " + std::to_string(ports.mysql) + ": " + log();
+    }
+
+    // Runs `modify` in the child between fork and exec (e.g. setrlimit); before start().
+    void setChildProcessModifier(const std::function<void()>& modify) {
+        m_process.setChildProcessModifier(modify);
     }
 
     // SIGTERM; empty if the server stopped cleanly with exit code 0.

@@ -308,6 +308,19 @@ private slots:
         o.idleTimeout = 200ms;
         ServerFixture f(o);
         HttpTestClient c(f.port());
+        QVERIFY(c.send(get("/health")));
+        QVERIFY(c.readResponse());
+        QVERIFY(c.waitClosed(5s)); // keep-alive, then nothing
+    }
+
+    // A connection that never sends a request is closed after the request timeout (the
+    // daemon's network.handshake_timeout), not the longer keep-alive idle timeout.
+    void silentConnectionTimesOut() {
+        HttpServerOptions o;
+        o.requestTimeout = 200ms;
+        o.idleTimeout = 60s;
+        ServerFixture f(o);
+        HttpTestClient c(f.port());
         QVERIFY(c.connected());
         QVERIFY(c.waitClosed(5s));
     }
@@ -321,18 +334,25 @@ private slots:
         QVERIFY(c.waitClosed(5s));
     }
 
-    void connectionCap() {
+    // At the cap a new connection evicts the one that has waited longest for a request, so
+    // idle or slow clients cannot lock /health out.
+    void connectionCapEvictsTheLongestWaiting() {
         HttpServerOptions o;
         o.maxConnections = 2;
         ServerFixture f(o);
         HttpTestClient a(f.port());
+        QVERIFY(pollUntil([&] { return f.server->connectionCount() == 1; }));
         HttpTestClient b(f.port());
         QVERIFY(a.connected() && b.connected());
         QVERIFY(pollUntil([&] { return f.server->connectionCount() == 2; }));
         HttpTestClient c(f.port());
-        QVERIFY(c.waitClosed());
-        QVERIFY(a.send(get("/health")));
-        QVERIFY(a.readResponse());
+        QVERIFY(c.send(get("/health")));
+        auto r = c.readResponse();
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QVERIFY(a.waitClosed());
+        QVERIFY(b.send(get("/health")));
+        QVERIFY(b.readResponse());
     }
 
     void stopClosesIdleConnectionsAndRefusesNewOnes() {
