@@ -108,6 +108,9 @@ private slots:
         QTest::newRow("dbstat, not admin")
             << "writer" << QByteArray("ACTOR type1(a); SELECT count(*) FROM dbstat") << no
             << "administrators only";
+        QTest::newRow("dbstat, not admin, several actors (transaction path)")
+            << "writer" << QByteArray("ACTOR type1(a,w2) create; SELECT count(*) FROM dbstat") << no
+            << "administrators only";
         QTest::newRow("dbstat('main'), reader")
             << "reader" << QByteArray("ACTOR type1(a); SELECT name FROM dbstat('main')") << no
             << "administrators only";
@@ -224,6 +227,8 @@ private slots:
             << "reader"
             << QByteArray("ACTOR type1(a); PRAGMA table_info(tab);"
                           "SELECT name FROM pragma_table_info('tab'); PRAGMA quick_check");
+        QTest::newRow("dbstat, admin, several actors (transaction path)")
+            << "root" << QByteArray("ACTOR type1(a,r2) create; SELECT count(*) FROM dbstat");
         QTest::newRow("dbstat, admin")
             << "root" << QByteArray("ACTOR type1(a); SELECT count(*) FROM dbstat");
     }
