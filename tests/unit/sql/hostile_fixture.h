@@ -79,12 +79,17 @@ public:
     // could not be joined).
     Result<sql::ExecResult> bounded(const sql::Session& session, std::string request,
                                     std::chrono::seconds limit = std::chrono::seconds(10)) {
-        auto future = std::async(std::launch::async, [this, &session, request] {
-            return m_db->query(session, request);
-        });
+        return boundedCall([&] { return m_db->query(session, request); }, request, limit);
+    }
+
+    // The same for any call of the database (querySingle, ...); `what` names it on a hang.
+    template <typename F>
+    Result<sql::ExecResult> boundedCall(F call, const std::string& what,
+                                        std::chrono::seconds limit = std::chrono::seconds(10)) {
+        auto future = std::async(std::launch::async, call);
         if (future.wait_for(limit) != std::future_status::ready)
             qFatal("request did not finish within %llds: %s", (long long)limit.count(),
-                   request.c_str());
+                   what.c_str());
         return future.get();
     }
 

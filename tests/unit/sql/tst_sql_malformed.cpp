@@ -69,6 +69,16 @@ private slots:
         QVERIFY(m_fx.stillServes());
     }
 
+    // The single-actor call of Thrift exec_single and of MySQL requests in a USE'd actor.
+    void nulThroughSingleActorCall() {
+        auto r = m_fx.boundedCall(
+            [&] { return m_fx.db().querySingle(m_fx.writer, "type1", "a", "SELECT 1\0"s, {}); },
+            "querySingle SELECT 1<NUL>");
+        QVERIFY(!r);
+        QVERIFY2(r.status().code() == ErrorCode::SqlError, statusText(r.status()));
+        QVERIFY(m_fx.stillServes());
+    }
+
     // Inside a '...' literal a NUL is data (the MySQL front end unescapes \0 into one).
     void nulInsideLiteral() {
         auto w = m_fx.bounded(m_fx.writer, "ACTOR type1(nul) create; CREATE TABLE b (v TEXT);"
