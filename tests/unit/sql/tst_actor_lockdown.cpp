@@ -47,14 +47,8 @@ class TestActorLockdown : public QObject {
         return names;
     }
 
-private slots:
-    void initTestCase() { QVERIFY(m_fx.open()); }
-
-    void hostile_data() {
-        QTest::addColumn<QString>("user");
-        QTest::addColumn<QByteArray>("request");
-        QTest::addColumn<ErrorCode>("code");
-        QTest::addColumn<QString>("message");
+    // Refused functions, in every form.
+    static void addFunctionRows() {
         const auto no = ErrorCode::NotPermitted;
         // The crash of issue 13: a tokenizer pointer overwritten, then used.
         QTest::newRow("fts3_tokenizer two-argument, then fts4")
@@ -96,6 +90,11 @@ private slots:
         QTest::newRow("total_changes")
             << "writer" << QByteArray("ACTOR type1(a); SELECT total_changes()") << no
             << "total_changes";
+    }
+
+    // Refused virtual tables and modules; dbstat for admins only.
+    static void addTableRows() {
+        const auto no = ErrorCode::NotPermitted;
         QTest::newRow("sqlite_stmt")
             << "root" << QByteArray("ACTOR type1(a); SELECT sql FROM sqlite_stmt") << no
             << "sqlite_stmt";
@@ -121,6 +120,11 @@ private slots:
             << "writer"
             << QByteArray("ACTOR type1(a); CREATE VIRTUAL TABLE tk USING fts3tokenize(simple)")
             << no << "fts3tokenize";
+    }
+
+    // TEMP objects: the temp schema belongs to the shared connection.
+    static void addTempRows() {
+        const auto no = ErrorCode::NotPermitted;
         QTest::newRow("temp table")
             << "writer" << QByteArray("ACTOR type1(a); CREATE TEMP TABLE tab(x)") << no << "TEMP";
         QTest::newRow("temp view shadowing a table")
@@ -134,6 +138,11 @@ private slots:
         QTest::newRow("temp virtual table")
             << "writer" << QByteArray("ACTOR type1(a); CREATE VIRTUAL TABLE temp.f USING fts5(x)")
             << no << "TEMP";
+    }
+
+    // Pragmas, ATTACH and defensive mode: the storage settings stay as page capture needs them.
+    static void addSchemaRows() {
+        const auto no = ErrorCode::NotPermitted;
         QTest::newRow("writable_schema")
             << "root" << QByteArray("ACTOR type1(a); PRAGMA writable_schema=1") << no
             << "writable_schema";
@@ -164,6 +173,20 @@ private slots:
         QTest::newRow("fts5 shadow table write (defensive)")
             << "writer" << QByteArray("ACTOR type1(a); UPDATE ft5_data SET block = x'00'")
             << ErrorCode::SqlError << "may not be modified";
+    }
+
+private slots:
+    void initTestCase() { QVERIFY(m_fx.open()); }
+
+    void hostile_data() {
+        QTest::addColumn<QString>("user");
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<ErrorCode>("code");
+        QTest::addColumn<QString>("message");
+        addFunctionRows();
+        addTableRows();
+        addTempRows();
+        addSchemaRows();
     }
 
     void hostile() {
