@@ -128,6 +128,8 @@ Response Session::selectDatabase(std::string_view name) {
     if (dot != std::string_view::npos && actor.empty())
         return Response::failure(mysqlErrorFor(ErrorCode::EmptyActorName),
                                  "database '" + std::string(name) + "' names no actor");
+    if (Status bad = sql::checkActorName(actor); !actor.empty() && !bad.isOk())
+        return Response::failure(mysqlErrorFor(bad.code()), bad.message());
     m_type = type;
     m_actor = std::move(actor);
     m_create = false;

@@ -4,6 +4,8 @@
 #include <array>
 #include <string>
 
+#include "sql/lockdown.h"
+#include "sql/nul_bytes.h"
 #include "sql/row_spill.h"
 #include "sql/sql_text.h"
 #include "sql/sqlite_values.h"
@@ -18,6 +20,17 @@ constexpr std::array<const char*, 7> kAllowedPragmas = {
     "freelist_count", "page_count",      "table_info",  "index_list",
     "index_xinfo",    "integrity_check", "quick_check",
 };
+// Pragmas SQL may read but not set: the ones FTS5 (data_version) and the R-tree (page_size)
+// run inside their CREATE VIRTUAL TABLE and queries.
+constexpr std::array<const char*, 2> kReadablePragmas = {"data_version", "page_size"};
+
+bool pragmaAllowed(const char* name, const char* value) {
+    if (!name)
+        return false;
+    auto is = [&](const char* allowed) { return iequals(name, allowed); };
+    return std::any_of(kAllowedPragmas.begin(), kAllowedPragmas.end(), is) ||
+           (!value && std::any_of(kReadablePragmas.begin(), kReadablePragmas.end(), is));
+}
 
 } // namespace
 
@@ -42,6 +55,9 @@ Result<std::unique_ptr<ActorConnection>> ActorConnection::open(ActorVfs& vfs, st
     // PAGE-CAPTURE.md: journal in memory (per open), no syncs, fast secure delete. The page
     // size is SQLite's default, 4096, which the VFS enforces. Foreign keys are on (ActorDB).
     sqlite3_db_config(conn->m_db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, nullptr);
+    // resources/docs/security.md "sql lockdown": no tokenizer pointers, no extensions,
+    // defensive mode, an untrusted schema; the authorizer below does the rest.
+    TROUPE_RETURN_IF_ERROR(lockdown::apply(conn->m_db));
     const std::string setup = "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; "
                               "PRAGMA secure_delete=FAST; PRAGMA temp_store=MEMORY; "
                               "PRAGMA cache_size=-" +
@@ -64,27 +80,68 @@ ActorConnection::~ActorConnection() {
         sqlite3_close_v2(m_db);
 }
 
-int ActorConnection::authorize(void* self, int action, const char* a, const char*, const char*,
-                               const char*) {
-    if (static_cast<ActorConnection*>(self)->m_internal)
+int ActorConnection::authorize(void* self, int action, const char* a, const char* b,
+                               const char* database, const char* inner) {
+    auto* conn = static_cast<ActorConnection*>(self);
+    if (conn->m_internal)
         return SQLITE_OK;
     switch (action) {
     case SQLITE_ATTACH:
     case SQLITE_DETACH:
-        return SQLITE_DENY;
+        return conn->deny("ATTACH and DETACH");
     case SQLITE_TRANSACTION:
     case SQLITE_SAVEPOINT:
         // The request is already one transaction; clients' BEGIN/COMMIT must not end it.
-        return SQLITE_DENY;
+        return conn->deny("transaction control (a request is one transaction)");
     case SQLITE_PRAGMA:
-        for (const char* name : kAllowedPragmas) {
-            if (a && iequals(a, name))
-                return SQLITE_OK;
-        }
-        return SQLITE_DENY;
+        if (pragmaAllowed(a, b))
+            return SQLITE_OK;
+        return conn->deny(std::string("PRAGMA ") + (a ? a : "?") + (b ? " with a value" : ""));
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_CREATE_TEMP_VIEW:
+        // The temp schema lives in the connection, which every user of the actor shares: a
+        // temp table or view would shadow the actor's own, a temp trigger would run in other
+        // users' requests.
+        return conn->deny("TEMP objects (the connection is shared by every user of the actor)");
+    case SQLITE_FUNCTION:
+        if (b && lockdown::functionAllowed(b))
+            return SQLITE_OK;
+        return conn->deny(std::string("the function ") + (b ? b : "?") + "()");
+    case SQLITE_CREATE_VTABLE:
+        if (database && iequals(database, "temp"))
+            return conn->deny("TEMP objects (the connection is shared by every user of the actor)");
+        if (b && lockdown::moduleAllowed(b))
+            return SQLITE_OK;
+        return conn->deny(std::string("the virtual table module ") + (b ? b : "?"));
+    case SQLITE_READ:
+        return conn->authorizeRead(a, inner);
     default:
         return SQLITE_OK;
     }
+}
+
+int ActorConnection::authorizeRead(const char* table, const char* inner) {
+    switch (lockdown::readAccess(table ? table : "")) {
+    case lockdown::ReadAccess::Allowed:
+        return SQLITE_OK;
+    case lockdown::ReadAccess::AdminOnly:
+        // Only in the request's own SQL, never from a view or trigger someone else wrote.
+        if (m_admin && !inner) {
+            m_usedAdminRight = true;
+            return SQLITE_OK;
+        }
+        return deny(std::string(table) + " (administrators only)");
+    case lockdown::ReadAccess::Refused:
+        break;
+    }
+    return deny(std::string(table));
+}
+
+int ActorConnection::deny(std::string what) {
+    m_denied = std::move(what);
+    return SQLITE_DENY;
 }
 
 Status ActorConnection::exec(const char* sql) {
@@ -139,7 +196,7 @@ Status ActorConnection::exec(Txn statement) {
     return sqlError(rc, kText[i]);
 }
 
-Status ActorConnection::sqlError(int rc, std::string_view statement) const {
+Status ActorConnection::sqlError(int rc, std::string_view statement) {
     std::string message = sqlite3_errmsg(m_db);
     const int primary = rc & 0xff;
     ErrorCode code = ErrorCode::SqlError;
@@ -154,9 +211,11 @@ Status ActorConnection::sqlError(int rc, std::string_view statement) const {
             message += ": " + m_file->lastError();
     } else if (primary == SQLITE_FULL) {
         code = ErrorCode::DiskFull;
-    } else if (primary == SQLITE_AUTH) {
+    } else if (primary == SQLITE_AUTH || !m_denied.empty()) {
+        // The authorizer refused (SQLite reports a refused function as SQLITE_ERROR).
         code = ErrorCode::NotPermitted;
-        message = "not permitted in an actor: " + message;
+        message = "not permitted in an actor: " + (m_denied.empty() ? message : m_denied);
+        m_denied.clear();
     }
     if (!statement.empty())
         message += " (in \"" + std::string(statement) + "\")";
@@ -249,8 +308,9 @@ void ActorConnection::finish(ExecResult& result) {
 Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<Value>& params,
                                         const SpillPolicy& spill) {
     ExecResult result;
+    m_denied.clear();
     for (auto it = m_cache.begin(); it != m_cache.end(); ++it) {
-        if (it->sql != sql)
+        if (it->sql != sql || (it->needsAdmin && !m_admin))
             continue;
         std::rotate(it, it + 1, m_cache.end()); // most recently used last
         for (sqlite3_stmt* stmt : m_cache.back().statements) {
@@ -272,8 +332,19 @@ Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<
         finalizeAll();
         return st;
     };
-    const char* cursor = sql.data();
-    const char* end = sql.data() + sql.size();
+    // SQLite stops reading at a NUL byte (nul_bytes.h): literals with NULs are rewritten,
+    // any other NUL is an error.
+    std::string withoutNuls;
+    if (sql.find('\0') != std::string_view::npos) {
+        auto rewritten = rewriteNulBytes(sql);
+        if (!rewritten)
+            return rewritten.status();
+        withoutNuls = std::move(*rewritten);
+    }
+    const std::string_view text = withoutNuls.empty() ? sql : std::string_view(withoutNuls);
+    m_usedAdminRight = false;
+    const char* cursor = text.data();
+    const char* end = text.data() + text.size();
     while (cursor < end) {
         sqlite3_stmt* stmt = nullptr;
         const char* tail = nullptr;
@@ -284,6 +355,9 @@ Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<
             std::string_view rest(cursor, std::size_t(end - cursor));
             return fail(sqlError(rc, rest.substr(0, 300)));
         }
+        if (!stmt && (!tail || tail <= cursor)) // never loop on text SQLite does not read
+            return fail(Status(ErrorCode::SqlError,
+                               "unreadable SQL at offset " + std::to_string(cursor - text.data())));
         cursor = tail ? tail : end;
         if (!stmt)
             continue; // whitespace or a comment
@@ -293,19 +367,20 @@ Result<ExecResult> ActorConnection::run(std::string_view sql, const std::vector<
     }
     finish(result);
     if (sql.size() <= kMaxCachedSqlBytes && !prepared.empty())
-        cache(sql, std::move(prepared));
+        cache(sql, std::move(prepared), m_usedAdminRight);
     else
         finalizeAll();
     return result;
 }
 
-void ActorConnection::cache(std::string_view sql, std::vector<sqlite3_stmt*> statements) {
+void ActorConnection::cache(std::string_view sql, std::vector<sqlite3_stmt*> statements,
+                            bool needsAdmin) {
     if (m_cache.size() >= kCachedRequests) {
         for (sqlite3_stmt* stmt : m_cache.front().statements)
             sqlite3_finalize(stmt);
         m_cache.erase(m_cache.begin());
     }
-    m_cache.push_back(CachedRequest{std::string(sql), std::move(statements)});
+    m_cache.push_back(CachedRequest{std::string(sql), std::move(statements), needsAdmin});
 }
 
 void ActorConnection::takeCacheStats(std::uint64_t& hits, std::uint64_t& misses) {

@@ -3,7 +3,8 @@
 // ActorConnection: the one SQLite connection of an open actor (PAGE-CAPTURE.md: one writer
 // connection per actor), opened through the ActorVfs with the settings page capture needs,
 // and an authorizer that keeps SQL inside its actor (no ATTACH, no pragmas that would change
-// journaling, locking or the page size).
+// journaling, locking or the page size) and inside the reviewed SQL of sql/lockdown.h
+// (resources/docs/security.md "sql lockdown").
 //
 // Owned by the executor worker that owns the actor; used only on that thread.
 
@@ -58,6 +59,11 @@ public:
     enum class Txn { Begin, Commit, Rollback, Savepoint, Release, RollbackToSavepoint, Count };
     Status exec(Txn statement);
 
+    // The rights of the user whose request runs next (ExecFlags::admin): admin-only SQL such
+    // as dbstat is allowed while it is set. The connection is shared by every user of the
+    // actor, so the executor sets it before each request.
+    void setAdmin(bool admin) { m_admin = admin; }
+
     bool inTransaction() const { return sqlite3_get_autocommit(m_db) == 0; }
     ActorFile* file() const { return m_file; }
     sqlite3* db() const { return m_db; }
@@ -67,9 +73,11 @@ public:
 
 private:
     ActorConnection() = default;
-    static int authorize(void* self, int action, const char* a, const char* b, const char*,
-                         const char*);
-    Status sqlError(int rc, std::string_view statement) const;
+    static int authorize(void* self, int action, const char* a, const char* b, const char* database,
+                         const char* inner);
+    int authorizeRead(const char* table, const char* inner);
+    int deny(std::string what); // SQLITE_DENY, remembering what for the error message
+    Status sqlError(int rc, std::string_view statement);
     Status runStatement(sqlite3_stmt* stmt, const std::vector<Value>& params,
                         const SpillPolicy& spill, StatementResult& result);
     // Runs one statement of a request, resets it and adds its result to `result`.
@@ -80,14 +88,18 @@ private:
     struct CachedRequest {
         std::string sql;
         std::vector<sqlite3_stmt*> statements;
+        bool needsAdmin = false; // prepared with an admin-only right: not for other users
     };
-    void cache(std::string_view sql, std::vector<sqlite3_stmt*> statements);
+    void cache(std::string_view sql, std::vector<sqlite3_stmt*> statements, bool needsAdmin);
 
     sqlite3_stmt* m_txn[int(Txn::Count)] = {};
     std::vector<CachedRequest> m_cache; // most recently used last
     sqlite3* m_db = nullptr;
     ActorFile* m_file = nullptr;
-    bool m_internal = false; // an internal statement is running: the authorizer lets it pass
+    bool m_internal = false;       // an internal statement is running: the authorizer lets it pass
+    bool m_admin = false;          // setAdmin()
+    bool m_usedAdminRight = false; // the authorizer allowed admin-only SQL since run() began
+    std::string m_denied;          // what the authorizer last refused, for sqlError()
 };
 
 } // namespace troupe::sql

@@ -66,6 +66,9 @@ public:
     };
     Status runParallel(std::vector<Work> work, const std::vector<Value>& params);
 
+    // The SQL runs with an administrator's rights (ExecFlags::admin).
+    void setAdmin(bool admin) { m_admin = admin; }
+
     // The actor is deleted when the transaction commits (PRAGMA delete).
     void deleteAtCommit(const ActorRef& actor) { m_deletes.insert(actor); }
     // The actor becomes a copy of the committed state of `source` (same type) at commit
@@ -95,6 +98,7 @@ private:
     std::set<ActorRef> m_deletes;
     std::map<ActorRef, std::string> m_copies;
     bool m_finished = false;
+    bool m_admin = false;
 };
 
 } // namespace troupe::sql

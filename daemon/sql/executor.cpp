@@ -362,6 +362,7 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
     for (std::size_t i = 0; i < tasks.size(); ++i) {
         if (!single)
             (void)conn.exec(ActorConnection::Txn::Savepoint);
+        conn.setAdmin(tasks[i].flags.admin);
         Result<ExecResult> r = conn.run(tasks[i].sql, tasks[i].params, spillFor(tasks[i]));
         if (!conn.inTransaction()) {
             // SQLite ended the transaction itself (I/O error, ON CONFLICT ROLLBACK): the
@@ -577,6 +578,7 @@ void Executor::Worker::runCommittedRead(ActorState* st, ActorTask task) {
     }
     ActorConnection& reader = *st->reader;
     // One read transaction: every statement sees the same committed snapshot.
+    reader.setAdmin(task.flags.admin);
     Status begin = reader.exec(ActorConnection::Txn::Begin);
     Result<ExecResult> r = begin.isOk() ? reader.run(task.sql, task.params, spillFor(task))
                                         : Result<ExecResult>(begin);
@@ -646,6 +648,7 @@ void Executor::Worker::txnRun(ActorState* st, ActorTask task) {
                                                     " ended early"));
         return;
     }
+    st->conn->setAdmin(task.flags.admin);
     Result<ExecResult> r = st->conn->run(task.sql, task.params);
     if (r && !st->conn->inTransaction())
         r = Status(ErrorCode::Internal, "transaction ended early");

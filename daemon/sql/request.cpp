@@ -69,6 +69,8 @@ private:
                                    const ClassifiedBlock& block);
     Result<Value> resolve(std::string_view body, const Unit& unit, const ClassifiedBlock& block);
     ActorRef physical(const ClassifiedBlock& block, const std::string& name) const;
+    // The node itself (no user) or an administrator: admin-only SQL such as dbstat.
+    bool isAdmin() const { return m_session.user.empty() || m_access->isAdmin(m_session.user); }
 
     Database::Impl& m_db;
     const Session& m_session;
@@ -205,6 +207,7 @@ std::optional<Result<ExecResult>> Runner::tryFastPath(const ClassifiedBlock& blo
     flags.fsync = block.target.fsync;
     flags.safe = block.target.safe;
     flags.spillAbove = m_session.spillAbove;
+    flags.admin = isAdmin();
     flags.readOnly =
         std::all_of(block.statements.begin(), block.statements.end(),
                     [](const SpecialStatement& s) { return isReadOnlyStatement(s.sql); });
@@ -314,10 +317,9 @@ Result<std::vector<Unit>> Runner::forUnits(const ClassifiedBlock& block) {
     std::vector<Unit> units;
     for (std::size_t r = 0; r < outer.rows.size(); ++r) {
         std::string name = valueText(outer.rows[r][column]);
-        if (name.empty())
-            return Status(ErrorCode::EmptyActorName, "FOR " + t.variable + "." + t.column +
-                                                         ": row " + std::to_string(r + 1) +
-                                                         " has an empty actor name");
+        if (Status bad = checkActorName(name); !bad.isOk())
+            return Status(bad.code(), "FOR " + t.variable + "." + t.column + ": row " +
+                                          std::to_string(r + 1) + ": " + bad.message());
         units.push_back(Unit{physical(block, name), name, r});
     }
     return units;
@@ -344,6 +346,7 @@ Result<ExecResult> Runner::runTransaction(const std::vector<ClassifiedBlock>& bl
             units.push_back(std::move(*u));
         }
         ActorTxn txn(m_db.engine->executor());
+        txn.setAdmin(isAdmin());
         // Uncontended, every actor is taken in one round trip; if one is busy, in order.
         if (Status all = txn.lockAllNoWait(ordered); all.code() == ErrorCode::Busy) {
             for (const auto& [actor, create] : ordered) {

@@ -310,8 +310,7 @@ std::string shorten(std::string_view text) {
 }
 
 Status validateActorName(std::string_view name) {
-    if (name.empty())
-        return Status(ErrorCode::EmptyActorName, "actor name is empty");
+    TROUPE_RETURN_IF_ERROR(checkActorName(name)); // empty, control characters
     if (name.size() > storage::kMaxNameLength)
         return Status(ErrorCode::InvalidActorName, "actor name is longer than " +
                                                        std::to_string(storage::kMaxNameLength) +

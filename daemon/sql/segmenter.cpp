@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 
 #include "sql/sql_text.h"
 
@@ -190,6 +191,7 @@ Status parseForEach(std::string_view inner, ActorTarget& target) {
 Status checkBareName(std::string_view name, std::string_view list) {
     if (name.empty())
         return Status(ErrorCode::EmptyActorName, "empty actor name in " + quoted(list));
+    TROUPE_RETURN_IF_ERROR(checkActorName(name));
     for (char c : name) {
         if (isSpace(c) || isQuote(c) || c == '(' || c == ')' || c == '*')
             return Status(ErrorCode::InvalidActorName,
@@ -218,6 +220,7 @@ Result<std::string> readName(std::string_view list, std::size_t& pos) {
         ++pos;
         if (name.empty())
             return Status(ErrorCode::EmptyActorName, "empty actor name in " + quoted(list));
+        TROUPE_RETURN_IF_ERROR(checkActorName(name));
         return name;
     }
     std::size_t comma = std::min(list.find(',', pos), list.size());
@@ -298,6 +301,23 @@ Result<std::string> readType(std::string_view text, std::size_t& pos, std::strin
 }
 
 } // namespace
+
+Status checkActorName(std::string_view name) {
+    if (name.empty())
+        return Status(ErrorCode::EmptyActorName, "actor name is empty");
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const auto c = static_cast<unsigned char>(name[i]);
+        if (c < 0x20 || c == 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02X", unsigned(c));
+            return Status(ErrorCode::InvalidActorName,
+                          "actor name holds the control character " + std::string(hex) +
+                              " at byte " + std::to_string(i) +
+                              " (control characters are not allowed in names)");
+        }
+    }
+    return Status::ok();
+}
 
 Result<ActorTarget> parseActorStatement(std::string_view statement) {
     const std::string clean = stripComments(statement);

@@ -63,6 +63,11 @@ inline constexpr std::size_t kDefaultMaxRequestBytes = 16u << 20;
 Result<std::vector<Block>> segment(std::string_view request,
                                    std::size_t maxBytes = kDefaultMaxRequestBytes);
 
+// Refuses a name no actor may have, wherever names enter (ACTOR statements, single-actor calls,
+// MySQL `USE type.name`, FOR loops): EmptyActorName when empty, InvalidActorName when it holds
+// a control character (0x00-0x1F, 0x7F; resources/docs/security.md "malformed requests").
+Status checkActorName(std::string_view name);
+
 // Parses one ACTOR statement ("ACTOR type(name) create"), comments allowed.
 Result<ActorTarget> parseActorStatement(std::string_view statement);
 

@@ -26,6 +26,7 @@ struct ExecFlags {
     bool create = false; // create the actor if it does not exist (otherwise NoCreate)
     bool fsync = false;  // make this write durable even when the server's fsync mode is not always
     bool safe = false;   // reads confirmed by a quorum (meaningful with Raft)
+    bool admin = false;  // the user is an administrator: admin-only SQL (dbstat) is allowed
     // Set by the query facade when every statement only reads: such a request may run against
     // the actor's last committed state instead of waiting behind its in-flight write.
     bool readOnly = false;

@@ -30,10 +30,15 @@ toolchain=$here/mingw-w64-x86_64.cmake
 mingw_include=/usr/$triple/include
 
 # Bump a recipe's number when its build steps change: the next run rebuilds that dependency.
-declare -A recipe=([sqlite3]=1 [lmdb]=1 [lz4]=1 [openssl]=1 [thrift]=1)
+declare -A recipe=([sqlite3]=2 [lmdb]=1 [lz4]=1 [openssl]=1 [thrift]=1)
 deps=(sqlite3 lmdb lz4 openssl thrift)
 
-# SQLite gets Debian's own compile options (debian/rules), so that SQL behaves as on Linux.
+# SQLite gets Debian's own compile options, so that SQL behaves as on Linux and an actor written
+# on one opens on the other: the CFLAGS of debian/rules, plus what Debian gets from configure
+# (--enable-fts4, --enable-fts5, the math functions configure enables by default, and isnan()
+# found by configure). Only COMPILER and MUTEX_W32 (for MUTEX_PTHREADS) should differ. Compare
+# with `sqlite3 :memory: 'pragma compile_options'` on Debian; resources/docs/security.md
+# ("sql lockdown") and tests/windows/smoke.sh (fts4, fts5, sqrt on the Windows server).
 sqlite_flags=(
     -DSQLITE_SECURE_DELETE -DSQLITE_ENABLE_COLUMN_METADATA
     -DSQLITE_ENABLE_FTS3 -DSQLITE_ENABLE_FTS3_PARENTHESIS
@@ -53,6 +58,7 @@ sqlite_flags=(
     -DSQLITE_ENABLE_SESSION
     -DSQLITE_ENABLE_STMTVTAB
     -DSQLITE_MAX_VARIABLE_NUMBER=250000
+    -DSQLITE_ENABLE_FTS4 -DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_MATH_FUNCTIONS -DHAVE_ISNAN=1
 )
 
 # OpenSSL reads its config and default CA store below this directory. It must not be writable by

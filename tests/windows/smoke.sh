@@ -3,7 +3,7 @@
 # with free loopback ports, and checks with the Linux curl that /health and /ready answer 200
 # over 127.0.0.1 -- a Linux client talking to the Windows daemon -- and that the Thrift port
 # answers protocolVersion() (raw bytes from python3) and the Windows shell troupe.exe initialises
-# the node and queries it over Thrift; checks that a second server on
+# the node and queries it over Thrift (with fts4, fts5 and a math function); checks that a second server on
 # the same data directory is refused (the Win32 file lock); then stops the server with Ctrl+C (as
 # Wine delivers SIGINT to a console program), expecting a clean exit 0, and cleans up.
 #
@@ -189,6 +189,19 @@ if [ -f "$shell_exe" ]; then
     grep -q "from windows" "$work/shell-read.log" ||
         { cat "$work/shell-read.log" >&2; die "troupe.exe did not read back its row"; }
     say "troupe.exe: initialised the node from resources/init.sql, wrote and read a row"
+    # The SQLite of the Windows build has Debian's features (installers/windows/build-deps.sh,
+    # sqlite_flags): FTS4, FTS5 and math functions, so an actor opens the same on both.
+    features="ACTOR type1(win); CREATE VIRTUAL TABLE f4 USING fts4(b);"
+    features+=" CREATE VIRTUAL TABLE f5 USING fts5(b); INSERT INTO f4 VALUES ('fts four');"
+    features+=" INSERT INTO f5 VALUES ('fts five'); SELECT 'features-' ||"
+    features+=" ((SELECT count(*) FROM f4 WHERE f4 MATCH 'four') +"
+    features+=" (SELECT count(*) FROM f5 WHERE f5 MATCH 'five')) || '-' || CAST(sqrt(16) AS INTEGER)"
+    wine_cmd shell-features 120 wine "$shell_exe" -prootpass --print csv -q "$features" \
+        "127.0.0.1:$thrift_port" ||
+        { cat "$work/shell-features.log" >&2; die "troupe.exe: fts4/fts5/math query failed"; }
+    grep -q "features-2-4" "$work/shell-features.log" ||
+        { cat "$work/shell-features.log" >&2; die "fts4, fts5 or sqrt() missing on Windows"; }
+    say "troupe.exe: fts4 and fts5 tables and sqrt() work on the Windows server"
 else
     say "no troupe.exe next to the server (skipping the shell check)"
 fi
