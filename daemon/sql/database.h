@@ -55,8 +55,8 @@ struct DatabaseOptions {
 
 // Who is asking. Front ends authenticate, then pass the user with every call.
 struct Session {
-    std::string user; // empty: the node itself (init scripts, tests) with every right
-    std::string peer; // the client's "address:port", for the audit log; empty: no client
+    std::string user;      // empty: the node itself (init scripts, tests) with every right
+    std::string peer = {}; // the client's "address:port", for the audit log; empty: no client
     // > 0: this front end reads ExecResult::spilled, so a single-actor request's rows beyond
     // about this many bytes go to a temporary file instead of memory (ExecFlags::spillAbove).
     std::size_t spillAbove = 0;
