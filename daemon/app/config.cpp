@@ -388,6 +388,37 @@ const std::vector<OptionSpec>& optionSpecs() {
          [](const RawValue& v, Config& c) { return readPath(v, c.tlsCertFile); }},
         {"tls", "key_file", "--tls-key", "FILE", "PEM private key of cert_file",
          [](const RawValue& v, Config& c) { return readPath(v, c.tlsKeyFile); }},
+        {"security", "audit_log", "--audit-log", "FILE",
+         "audit log of administrative changes (<data_dir>/audit.log)",
+         [](const RawValue& v, Config& c) { return readPath(v, c.auditLog); }},
+        {"security", "max_login_failures", "--max-login-failures", "N",
+         "failed logins from one address within login_failure_window before it is blocked, "
+         "0 = never (10)",
+         [](const RawValue& v, Config& c) {
+             std::int64_t n = 0;
+             if (std::string e = readInteger(v, 0, 1'000'000, n); !e.empty())
+                 return e;
+             c.maxLoginFailures = static_cast<unsigned>(n);
+             return std::string();
+         }},
+        {"security", "login_failure_window", "--login-failure-window", "DURATION",
+         "window in which failed logins count (10min)",
+         [](const RawValue& v, Config& c) {
+             return readDuration(v, std::chrono::seconds(1), std::chrono::hours(24 * 30),
+                                 c.loginFailureWindow);
+         }},
+        {"security", "login_block_time", "--login-block-time", "DURATION",
+         "first block of an address, doubled for each further one (1min)",
+         [](const RawValue& v, Config& c) {
+             return readDuration(v, std::chrono::seconds(1), std::chrono::hours(24 * 30),
+                                 c.loginBlockTime);
+         }},
+        {"security", "login_block_max", "--login-block-max", "DURATION",
+         "longest block of an address (1h)",
+         [](const RawValue& v, Config& c) {
+             return readDuration(v, std::chrono::seconds(1), std::chrono::hours(24 * 30),
+                                 c.loginBlockMax);
+         }},
         {"log", "level", "--log-level", "LEVEL",
          "trace | debug | info | warn | error | critical | off (info)",
          [](const RawValue& v, Config& c) {
@@ -622,6 +653,9 @@ Status validateConfig(const Config& c) {
     if (c.tlsCertFile.empty() != c.tlsKeyFile.empty())
         return Status(ErrorCode::InvalidArgument,
                       "tls.cert_file and tls.key_file go together: set both or neither");
+    if (c.loginBlockMax < c.loginBlockTime)
+        return Status(ErrorCode::InvalidArgument,
+                      "security.login_block_max is shorter than security.login_block_time");
     if (c.mysqlRequireSecureTransport && c.tlsCertFile.empty())
         return Status(ErrorCode::InvalidArgument,
                       "mysql.require_secure_transport needs TLS: set tls.cert_file and "
@@ -686,10 +720,20 @@ std::string renderConfig(const Config& c) {
     out << "[tls]\n"
         << "cert_file = " << escapeToml(c.tlsCertFile.string()) << "\n"
         << "key_file = " << escapeToml(c.tlsKeyFile.string()) << "\n\n";
+    out << "[security]\n"
+        << "audit_log = " << escapeToml(c.auditLog.string()) << "\n"
+        << "max_login_failures = " << c.maxLoginFailures << "\n"
+        << "login_failure_window = " << escapeToml(formatDuration(c.loginFailureWindow)) << "\n"
+        << "login_block_time = " << escapeToml(formatDuration(c.loginBlockTime)) << "\n"
+        << "login_block_max = " << escapeToml(formatDuration(c.loginBlockMax)) << "\n\n";
     out << "[log]\n"
         << "level = " << escapeToml(c.logLevel) << "\n"
         << "file = " << escapeToml(c.logFile.string()) << "\n";
     return out.str();
+}
+
+fs::path auditLogPath(const Config& c) {
+    return c.auditLog.empty() ? c.dataDir / "audit.log" : c.auditLog;
 }
 
 sql::DatabaseOptions toDatabaseOptions(const Config& c) {

@@ -60,6 +60,13 @@ struct Config {
     std::filesystem::path tlsCertFile; // PEM; empty (with tlsKeyFile) = no TLS
     std::filesystem::path tlsKeyFile;
 
+    // [security] (resources/docs/security.md, "credentials")
+    std::filesystem::path auditLog; // empty = <dataDir>/audit.log (auditLogPath())
+    unsigned maxLoginFailures = 10; // per source within loginFailureWindow; 0 = no back-off
+    std::chrono::milliseconds loginFailureWindow{std::chrono::minutes(10)};
+    std::chrono::milliseconds loginBlockTime{std::chrono::minutes(1)}; // doubles per block
+    std::chrono::milliseconds loginBlockMax{std::chrono::hours(1)};
+
     std::string logLevel = "info";
     std::filesystem::path logFile; // empty = stderr
 
@@ -91,6 +98,9 @@ Status validateConfig(const Config& config);
 
 // The configuration as a TOML document that applyConfigText() accepts (--check-config).
 std::string renderConfig(const Config& config);
+
+// The audit log's file: auditLog, or <dataDir>/audit.log when that is empty.
+std::filesystem::path auditLogPath(const Config& config);
 
 // The engine's options for this configuration (metrics go to MetricsRegistry::global()).
 sql::EngineOptions toEngineOptions(const Config& config);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
             return command.exitCode;
         }
         const app::Config& config = command.config;
+        app::platform::restrictNewFilesToOwner(); // before the log file is created
         if (Status s = log::setup(config.logLevel, config.logFile.string()); !s) {
             std::cerr << "troupe-server: " << s.message() << std::endl;
             return 1;

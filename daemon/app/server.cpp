@@ -16,7 +16,9 @@
 #include "http/status_endpoints.h"
 #include "mysql/server.h"
 #include "net/descriptor_budget.h"
+#include "sql/audit.h"
 #include "sql/database.h"
+#include "sql/login_guard.h"
 #include "thrift/server.h"
 
 namespace troupe::app {
@@ -145,6 +147,12 @@ Gauge& Server::readyGauge() {
 Status Server::start(Parts& parts) {
     const Config& c = m_config;
     const auto started = std::chrono::steady_clock::now(); // uptime in admin_cluster_info
+    // Like PostgreSQL: never on a directory others may write (resources/docs/security.md).
+    Result<std::string> permissions = platform::checkDataDirectoryPermissions(c.dataDir);
+    if (!permissions)
+        return permissions.status();
+    if (!permissions->empty())
+        logger()->warn("{}", *permissions);
     Result<std::unique_ptr<platform::DataDirLock>> lock = platform::DataDirLock::acquire(c.dataDir);
     if (!lock)
         return lock.status();
@@ -169,7 +177,9 @@ Status Server::start(Parts& parts) {
 
     notify("STATUS=opening storage and recovering");
     auto opening = std::chrono::steady_clock::now();
-    Result<std::unique_ptr<sql::Database>> database = sql::Database::open(toDatabaseOptions(c));
+    sql::DatabaseOptions databaseOptions = toDatabaseOptions(c);
+    TROUPE_RETURN_IF_ERROR(startSecurity(databaseOptions.security));
+    Result<std::unique_ptr<sql::Database>> database = sql::Database::open(databaseOptions);
     if (!database)
         return database.status().withContext("cannot open data directory " + c.dataDir.string());
     parts.database = std::move(*database);
@@ -207,6 +217,24 @@ Status Server::start(Parts& parts) {
         {"mysql", parts.mysql->port()}, {"http", parts.http->port()}, {"node", c.nodePort}};
     parts.thrift = std::make_unique<thrift::ThriftServer>(*parts.database, thriftOptions);
     return parts.thrift->start();
+}
+
+// The failed-login guard and the audit log, shared with the front ends through the database's
+// options (resources/docs/security.md, "credentials").
+Status Server::startSecurity(sql::SecurityServices& security) {
+    const Config& c = m_config;
+    sql::LoginGuardOptions guard;
+    guard.maxFailures = c.maxLoginFailures;
+    guard.window = std::chrono::ceil<std::chrono::seconds>(c.loginFailureWindow);
+    guard.blockFor = std::chrono::ceil<std::chrono::seconds>(c.loginBlockTime);
+    guard.maxBlock = std::chrono::ceil<std::chrono::seconds>(c.loginBlockMax);
+    security.loginGuard = std::make_shared<sql::LoginGuard>(guard);
+    auto audit = sql::AuditLog::open(auditLogPath(c));
+    if (!audit)
+        return audit.status();
+    security.audit = std::move(*audit);
+    logger()->info("audit log {}", auditLogPath(c).string());
+    return Status::ok();
 }
 
 Status Server::runInitScript(sql::Database& database) {

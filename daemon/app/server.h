@@ -29,7 +29,8 @@
 
 namespace troupe::sql {
 class Database;
-}
+struct SecurityServices;
+} // namespace troupe::sql
 
 namespace troupe::app {
 
@@ -55,7 +56,8 @@ private:
     static Gauge& readyGauge();
     Status start(Parts& parts);
     void announceReady(Parts& parts);
-    Status runInitScript(sql::Database& database); // --init, on an uninitialised node
+    Status startSecurity(sql::SecurityServices& security); // login guard, audit log
+    Status runInitScript(sql::Database& database);         // --init, on an uninitialised node
     int fail(const std::string& message, Parts& parts);
     void shutdown(Parts& parts);
     void waitForStop();

@@ -19,6 +19,7 @@ struct MysqlError {
 
 // Errors of the protocol layer (ER_* numbers from MySQL's mysqld_error.h).
 inline constexpr MysqlError kErrAccessDenied{1045, "28000"};
+inline constexpr MysqlError kErrHostBlocked{1129, "HY000"}; // ER_HOST_IS_BLOCKED (login_guard.h)
 inline constexpr MysqlError kErrNoDatabase{1046, "3D000"};
 inline constexpr MysqlError kErrUnknownCommand{1047, "08S01"};
 inline constexpr MysqlError kErrBadHandshake{1043, "08S01"};

@@ -15,6 +15,7 @@
 #include "mysql/stmt_execute.h"
 #include "net/tls_context.h"
 #include "sql/access.h"
+#include "sql/login_guard.h"
 #include "sql/row_spill.h"
 
 namespace troupe::mysql {
@@ -127,6 +128,8 @@ private:
     // Reads with a deadline (0: none) enforced by the listener.
     Result<std::string> readWithin(std::chrono::milliseconds limit);
     Status authenticate(const HandshakeResponse& response, const std::string& salt);
+    Status checkAnswer(const HandshakeResponse& response, const std::string& salt);
+    bool sha2Only(const std::string& user) const;
     Status cachingSha2(const std::string& user, const std::string& salt,
                        const std::string& scramble);
     bool startTls();
@@ -173,6 +176,7 @@ private:
     std::uint32_t m_clientCaps = 0;
     std::unique_ptr<Session> m_session;
     std::string m_peer;
+    std::string m_address; // the peer's IP address: the login guard's source
     std::unique_ptr<TlsStream> m_tls; // after the client's SSLRequest
     std::string m_salt;               // of the handshake; COM_CHANGE_USER answers it too
     std::chrono::steady_clock::time_point m_handshakeEnd; // see handshakeLeft()
@@ -489,6 +493,10 @@ bool MysqlServer::Connection::handshake() {
             return false;
         logger()->info("connection {} from {}: access denied for user '{}': {}", m_id, m_peer,
                        response->user, auth.message());
+        if (auth.code() == ErrorCode::TooManyAttempts) {
+            sendError(kErrHostBlocked, auth.message());
+            return false;
+        }
         std::string why = !m_server.m_db.initialized() ? ": the node is not initialised yet"
                           : auth.code() == ErrorCode::NotPermitted
                               ? " (" + auth.message() + ")"
@@ -499,7 +507,7 @@ bool MysqlServer::Connection::handshake() {
         return false;
     }
     m_session = std::make_unique<Session>(m_server.m_db, response->user, hello.serverVersion,
-                                          options.resultMemory);
+                                          options.resultMemory, m_peer);
     if (response->hasDatabase && !response->database.empty()) {
         Response selected = m_session->selectDatabase(response->database);
         if (selected.kind == Response::Kind::Error) {
@@ -528,11 +536,35 @@ bool MysqlServer::Connection::startTls() {
     return true;
 }
 
-// Checks the client's answer with the plugin it used. A client that answered with a plugin
-// TroupeDB does not know (or sent none) is asked to switch to the configured one. IoError: the
-// client went away; NotLoggedIn or NotPermitted (saying why): access denied.
+// Checks the client's answer, first asking the login guard (sql/login_guard.h) whether its
+// address may try: TooManyAttempts while it is blocked. A wrong password counts against the
+// address, a success clears it.
 Status MysqlServer::Connection::authenticate(const HandshakeResponse& response,
                                              const std::string& salt) {
+    sql::LoginGuard* guard = m_server.m_db.options().security.loginGuard.get();
+    if (guard)
+        TROUPE_RETURN_IF_ERROR(guard->admit(m_address));
+    Status checked = checkAnswer(response, salt);
+    if (guard && checked.code() == ErrorCode::NotLoggedIn)
+        guard->failed(m_address);
+    else if (guard && checked.isOk())
+        guard->succeeded(m_address);
+    return checked;
+}
+
+// A caching_sha2 user (sql/access.h): one without a mysql_native_password hash.
+bool MysqlServer::Connection::sha2Only(const std::string& user) const {
+    const auto access = m_server.m_db.currentAccess();
+    const sql::UserRecord* record = access ? access->findUser(user) : nullptr;
+    return record && record->kind == sql::PasswordKind::CachingSha2;
+}
+
+// Checks the client's answer with the plugin it used. A client that answered with a plugin
+// TroupeDB does not know (or sent none) is asked to switch to the configured one, and one that
+// answered the native way for a caching_sha2 user to caching_sha2_password (as MySQL does).
+// IoError: the client went away; NotLoggedIn or NotPermitted (saying why): access denied.
+Status MysqlServer::Connection::checkAnswer(const HandshakeResponse& response,
+                                            const std::string& salt) {
     std::string plugin = response.authPlugin;
     if ((m_clientCaps & cap::kPluginAuth) == 0)
         plugin = kNativePasswordPlugin; // a pre-plugin client answers the native way
@@ -541,11 +573,13 @@ Status MysqlServer::Connection::authenticate(const HandshakeResponse& response,
                     response.user, plugin.empty() ? std::string("no plugin") : plugin,
                     scramble.size());
     const bool known = plugin == kNativePasswordPlugin || plugin == kCachingSha2Plugin;
+    std::string target = known ? plugin : m_server.m_options.authPlugin;
+    if (target == kNativePasswordPlugin && sha2Only(response.user))
+        target = kCachingSha2Plugin; // it has no SHA1(SHA1(pw)) to check a native answer with
     // A client that chose another plugin than the one offered may answer with nothing, waiting
     // to be asked again with a challenge for its plugin (libmariadb does).
-    if (!known || (scramble.empty() && plugin != m_server.m_options.authPlugin)) {
-        if (!known)
-            plugin = m_server.m_options.authPlugin;
+    if (target != plugin || (scramble.empty() && plugin != m_server.m_options.authPlugin)) {
+        plugin = target;
         if (!send(buildAuthSwitchRequest(plugin, salt)))
             return Status(ErrorCode::IoError, "closed");
         m_reader.expectSequence(m_seq);
@@ -584,7 +618,8 @@ Status MysqlServer::Connection::cachingSha2(const std::string& user, const std::
     if (!m_tls) // the client asks for an RSA key (0x02) or sent the password encrypted with one
         return Status(ErrorCode::NotPermitted,
                       "caching_sha2_password needs TLS the first time a user logs in after the "
-                      "server started; connect with TLS, or use mysql_native_password");
+                      "server started; connect with TLS" +
+                          std::string(sha2Only(user) ? "" : ", or use mysql_native_password"));
     std::string password = std::move(*answer);
     if (!password.empty() && password.back() == '\0')
         password.pop_back();
@@ -615,13 +650,16 @@ bool MysqlServer::Connection::changeUser(std::string_view body) {
         if (auth.code() != ErrorCode::IoError) {
             logger()->info("connection {} from {}: change to user '{}' denied: {}", m_id, m_peer,
                            request->user, auth.message());
-            sendError(kErrAccessDenied, "Access denied for user '" + request->user + "'");
+            if (auth.code() == ErrorCode::TooManyAttempts)
+                sendError(kErrHostBlocked, auth.message());
+            else
+                sendError(kErrAccessDenied, "Access denied for user '" + request->user + "'");
         }
         return false;
     }
     m_stmts.clear();
     m_session = std::make_unique<Session>(m_server.m_db, request->user, m_session->serverVersion(),
-                                          m_server.m_options.resultMemory);
+                                          m_server.m_options.resultMemory, m_peer);
     if (!request->database.empty()) {
         Response selected = m_session->selectDatabase(request->database);
         if (selected.kind == Response::Kind::Error)
@@ -686,8 +724,8 @@ bool MysqlServer::Connection::command(const std::string& payload) {
 void MysqlServer::Connection::run() {
     asio::error_code ec;
     auto remote = m_socket.remote_endpoint(ec);
-    m_peer =
-        ec ? std::string("?") : remote.address().to_string() + ":" + std::to_string(remote.port());
+    m_address = ec ? std::string("?") : remote.address().to_string();
+    m_peer = ec ? m_address : m_address + ":" + std::to_string(remote.port());
     if (!handshake())
         return;
     for (;;) {

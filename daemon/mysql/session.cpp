@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "sql/access.h"
+#include "sql/audit.h"
+#include "sql/login_guard.h"
 #include "sql/request_parts.h"
 #include "sql/schema.h"
 #include "sql/segmenter.h"
@@ -95,8 +98,9 @@ Response Response::failure(MysqlError error, std::string message) {
 }
 
 Session::Session(sql::Database& db, std::string user, std::string serverVersion,
-                 std::size_t spillAbove)
-    : m_db(db), m_sql{std::move(user), spillAbove}, m_serverVersion(std::move(serverVersion)) {}
+                 std::size_t spillAbove, std::string peer)
+    : m_db(db), m_sql{std::move(user), std::move(peer), spillAbove},
+      m_serverVersion(std::move(serverVersion)) {}
 
 void Session::reset() {
     m_prepared.clear();
@@ -116,7 +120,13 @@ Response Session::selectDatabase(std::string_view name) {
     }
     const std::size_t dot = name.find('.');
     const std::string type(name.substr(0, dot));
-    const auto types = m_db.actorTypes();
+    // A type the user may not use is refused whether it exists or not (as MySQL's 1044 for a
+    // database without privileges): its existence does not leak (resources/docs/security.md).
+    if (!mayUse(type))
+        return Response::failure({1044, "42000"}, "Access denied for user '" + m_sql.user +
+                                                      "' to database '" + std::string(name) + "'");
+    std::vector<std::string> types = m_db.actorTypes();
+    std::erase_if(types, [&](const std::string& t) { return !mayUse(t); });
     if (std::find(types.begin(), types.end(), type) == types.end())
         return Response::failure(
             mysqlErrorFor(ErrorCode::InvalidType),
@@ -278,6 +288,25 @@ Response Session::showTables() {
     return Response::rows(std::move(*r));
 }
 
+bool Session::mayUse(const std::string& type) const {
+    if (m_sql.user.empty())
+        return true; // the node itself
+    const auto access = m_db.currentAccess();
+    return access->checkActorAccess(m_sql.user, type, false).isOk() ||
+           access->checkActorAccess(m_sql.user, type, true).isOk();
+}
+
+// FLUSH HOSTS (admins): unblocks every address the login guard blocked (sql/login_guard.h).
+Response Session::flushHosts() {
+    const sql::SecurityServices& security = m_db.options().security;
+    Status allowed = m_db.currentAccess()->checkAdmin(m_sql.user);
+    if (allowed.isOk() && security.loginGuard)
+        security.loginGuard->unblockAll();
+    if (security.audit)
+        security.audit->record(m_sql, "flush_hosts", "FLUSH HOSTS", allowed);
+    return allowed.isOk() ? Response::ok() : Response::failure(allowed);
+}
+
 Response Session::probe(std::string_view text, const std::string& lower, bool& handled) {
     handled = true;
     if (startsWith(lower, "select ")) {
@@ -293,11 +322,14 @@ Response Session::probe(std::string_view text, const std::string& lower, bool& h
     if (lower == "show databases" || lower == "show schemas") {
         sql::ExecResult r = table({"Database"});
         for (std::string& type : m_db.actorTypes())
-            r.rows.push_back({std::move(type)});
+            if (mayUse(type))
+                r.rows.push_back({std::move(type)});
         return Response::rows(std::move(r));
     }
     if (lower == "show tables")
         return showTables();
+    if (lower == "flush hosts" || lower == "flush hosts;")
+        return flushHosts();
     if (lower == "show warnings" || lower == "show errors")
         return Response::rows(table({"Level", "Code", "Message"}));
     if (startsWith(lower, "show variables") || startsWith(lower, "show session variables") ||

@@ -42,8 +42,9 @@ class Session {
 public:
     // `spillAbove` > 0: the rows of a result beyond about that many bytes come in a temporary
     // file (sql::ExecResult::spilled), which the connection streams.
+    // `peer` ("address:port") goes into the audit log with the user's changes.
     Session(sql::Database& db, std::string user, std::string serverVersion,
-            std::size_t spillAbove = 0);
+            std::size_t spillAbove = 0, std::string peer = {});
 
     // COM_INIT_DB, USE and the handshake's database: `type.id` or `type` (empty: none).
     Response selectDatabase(std::string_view name);
@@ -74,6 +75,9 @@ private:
     Response selectProbe(std::string_view text, const std::string& lower, bool& handled);
     Response showVariables(const std::string& lower);
     Response showTables();
+    Response flushHosts();
+    // The user has a read or write grant on `type` (or on *), whether or not it exists.
+    bool mayUse(const std::string& type) const;
     std::string variable(std::string_view name) const;
     Prepared remember(Prepared p);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <limits>
 #include <memory>
 
 #include <openssl/crypto.h>
@@ -113,8 +114,12 @@ Status validateUsers(const std::vector<UserRecord>& users) {
             return invalid("a user needs a name");
         if (i > 0 && u.name == users[i - 1].name)
             return invalid("user '" + u.name + "' is listed twice");
-        if (u.nativeHash.size() != kSha1Bytes || u.salt.size() != kSaltBytes ||
-            u.sha256Hash.size() != kSha256Bytes)
+        const bool native = u.kind == PasswordKind::Native;
+        const bool hashesOk = native
+                                  ? u.nativeHash.size() == kSha1Bytes && u.iterations == 0
+                                  : u.kind == PasswordKind::CachingSha2 && u.nativeHash.empty() &&
+                                        u.iterations >= kMinPbkdf2Iterations;
+        if (!hashesOk || u.salt.size() != kSaltBytes || u.sha256Hash.size() != kSha256Bytes)
             return invalid("user '" + u.name + "' has malformed password hashes");
         for (std::size_t j = 0; j < u.grants.size(); ++j) {
             const Grant& g = u.grants[j];
@@ -207,7 +212,26 @@ std::string sha256(std::string_view data) {
     return digest(EVP_sha256(), {data});
 }
 
-Result<UserRecord> makeUser(std::string_view name, std::string_view password) {
+namespace {
+
+std::string pbkdf2(std::string_view password, std::string_view salt, std::uint32_t iterations) {
+    std::string out(kSha256Bytes, '\0');
+    if (iterations > std::uint32_t(std::numeric_limits<int>::max()) ||
+        PKCS5_PBKDF2_HMAC(password.data(), int(password.size()),
+                          reinterpret_cast<const unsigned char*>(salt.data()), int(salt.size()),
+                          int(iterations), EVP_sha256(), int(out.size()),
+                          reinterpret_cast<unsigned char*>(out.data())) != 1)
+        return {};
+    return out;
+}
+
+} // namespace
+
+std::string_view pluginName(PasswordKind kind) {
+    return kind == PasswordKind::CachingSha2 ? "caching_sha2_password" : "mysql_native_password";
+}
+
+Result<UserRecord> makeUser(std::string_view name, std::string_view password, PasswordKind kind) {
     if (name.empty())
         return Status(ErrorCode::InvalidArgument, "a user needs a name");
     if (password.empty())
@@ -217,21 +241,31 @@ Result<UserRecord> makeUser(std::string_view name, std::string_view password) {
     user.salt.resize(kSaltBytes);
     if (RAND_bytes(reinterpret_cast<unsigned char*>(user.salt.data()), int(kSaltBytes)) != 1)
         return Status(ErrorCode::Internal, "no random bytes for a password salt");
-    user.nativeHash = sha1(sha1(password));
-    user.sha256Hash = digest(EVP_sha256(), {user.salt, password});
-    if (user.nativeHash.size() != kSha1Bytes || user.sha256Hash.size() != kSha256Bytes)
+    user.kind = kind;
+    if (kind == PasswordKind::CachingSha2) {
+        user.iterations = kPbkdf2Iterations;
+        user.sha256Hash = pbkdf2(password, user.salt, user.iterations);
+    } else {
+        user.nativeHash = sha1(sha1(password));
+        user.sha256Hash = digest(EVP_sha256(), {user.salt, password});
+    }
+    if (user.sha256Hash.size() != kSha256Bytes ||
+        (kind == PasswordKind::Native && user.nativeHash.size() != kSha1Bytes))
         return Status(ErrorCode::Internal, "password hashing failed");
     return user;
 }
 
 bool verifyPassword(const UserRecord& user, std::string_view password) {
-    return constantTimeEquals(digest(EVP_sha256(), {user.salt, password}), user.sha256Hash);
+    const std::string computed = user.kind == PasswordKind::CachingSha2
+                                     ? pbkdf2(password, user.salt, user.iterations)
+                                     : digest(EVP_sha256(), {user.salt, password});
+    return constantTimeEquals(computed, user.sha256Hash);
 }
 
 bool verifyNativeScramble(const UserRecord& user, std::string_view salt20,
                           std::string_view scramble20) {
-    if (salt20.size() != kSha1Bytes || scramble20.size() != kSha1Bytes ||
-        user.nativeHash.size() != kSha1Bytes)
+    if (user.kind != PasswordKind::Native || salt20.size() != kSha1Bytes ||
+        scramble20.size() != kSha1Bytes || user.nativeHash.size() != kSha1Bytes)
         return false;
     // scramble XOR SHA1(salt + SHA1(SHA1(pw))) = SHA1(pw), whose SHA1 must be the stored hash.
     std::string stage1 = xorBytes(scramble20, digest(EVP_sha1(), {salt20, user.nativeHash}));

@@ -9,7 +9,8 @@ namespace troupe::sql {
 namespace {
 
 constexpr std::string_view kMagic = "TCFG";
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;    // written
+constexpr std::uint8_t kOldVersion = 1; // read: users without a kind byte, all native
 
 void putString(std::string& out, std::string_view s) {
     putBigEndian32(out, std::uint32_t(s.size()));
@@ -44,7 +45,11 @@ std::string encodeAccessConfig(const AccessConfig& config) {
     putBigEndian32(out, std::uint32_t(config.users().size()));
     for (const UserRecord& u : config.users()) {
         putString(out, u.name);
-        putString(out, u.nativeHash);
+        out.push_back(char(u.kind));
+        if (u.kind == PasswordKind::CachingSha2)
+            putBigEndian32(out, u.iterations);
+        else
+            putString(out, u.nativeHash);
         putString(out, u.salt);
         putString(out, u.sha256Hash);
         putBigEndian32(out, std::uint32_t(u.grants.size()));
@@ -60,7 +65,8 @@ Result<AccessConfig> decodeAccessConfig(std::string_view bytes) {
     ByteReader r(bytes);
     if (r.bytes(kMagic.size()) != kMagic)
         return corrupt("bad magic");
-    if (std::uint8_t version = r.u8(); version != kVersion)
+    const std::uint8_t version = r.u8();
+    if (version != kVersion && version != kOldVersion)
         return corrupt("unknown version " + std::to_string(version));
     const std::uint8_t flags = r.u8();
     if (flags > 1)
@@ -81,7 +87,14 @@ Result<AccessConfig> decodeAccessConfig(std::string_view bytes) {
     for (std::uint32_t n = r.u32(); r.ok() && n > 0; --n) {
         UserRecord& u = users.emplace_back();
         u.name = getString(r);
-        u.nativeHash = getString(r);
+        const std::uint8_t kind = version == kOldVersion ? 0 : r.u8();
+        if (kind > std::uint8_t(PasswordKind::CachingSha2))
+            return corrupt("unknown password kind of user '" + u.name + "'");
+        u.kind = PasswordKind(kind);
+        if (u.kind == PasswordKind::CachingSha2)
+            u.iterations = r.u32();
+        else
+            u.nativeHash = getString(r);
         u.salt = getString(r);
         u.sha256Hash = getString(r);
         for (std::uint32_t k = r.u32(); r.ok() && k > 0; --k) {

@@ -3,6 +3,7 @@
 // nodes runs in the scratch database of access_scratch.cpp.
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "sql/access_internal.h"
@@ -202,6 +203,24 @@ public:
             return error("expected an actor type or *");
         return m_tokens[m_pos++].text;
     }
+    // IDENTIFIED [WITH plugin] BY: the kind the plugin names, or nullopt without WITH.
+    Result<std::optional<PasswordKind>> identified() {
+        TROUPE_RETURN_IF_ERROR(expectKeywords({"IDENTIFIED"}));
+        std::optional<PasswordKind> kind;
+        if (keyword("WITH")) {
+            const Token& t = peek();
+            const bool named = t.kind == Token::Kind::Word || t.kind == Token::Kind::String;
+            if (named && iequals(t.text, pluginName(PasswordKind::Native)))
+                kind = PasswordKind::Native;
+            else if (named && iequals(t.text, pluginName(PasswordKind::CachingSha2)))
+                kind = PasswordKind::CachingSha2;
+            else
+                return error("expected mysql_native_password or caching_sha2_password after WITH");
+            ++m_pos;
+        }
+        TROUPE_RETURN_IF_ERROR(expectKeywords({"BY"}));
+        return kind;
+    }
     Status end() {
         return peek().kind == Token::Kind::End ? Status::ok() : error("unexpected text at the end");
     }
@@ -308,14 +327,16 @@ private:
         Result<std::string> name = p.userName();
         if (!name)
             return name.status();
-        TROUPE_RETURN_IF_ERROR(p.expectKeywords({"IDENTIFIED", "BY"}));
+        Result<std::optional<PasswordKind>> kind = p.identified();
+        if (!kind)
+            return kind.status();
         Result<std::string> password = p.password();
         if (!password)
             return password.status();
         TROUPE_RETURN_IF_ERROR(p.end());
         if (findIn(m_users, *name))
             return Status(ErrorCode::Exists, "CREATE USER: user '" + *name + "' already exists");
-        Result<UserRecord> user = makeUser(*name, *password);
+        Result<UserRecord> user = makeUser(*name, *password, kind->value_or(PasswordKind::Native));
         if (!user)
             return user.status();
         m_users.push_back(std::move(*user));
@@ -341,7 +362,8 @@ private:
         return changedUsers(dropped);
     }
 
-    // SET PASSWORD FOR 'u' = 'pw' | = PASSWORD('pw'), ALTER USER 'u' IDENTIFIED BY 'pw'.
+    // SET PASSWORD FOR 'u' = 'pw' | = PASSWORD('pw'), ALTER USER 'u' IDENTIFIED [WITH plugin]
+    // BY 'pw'. Without a plugin the user keeps its kind of password.
     Status setPassword(const std::string& stmt, bool setForm) {
         UserParser p(stmt, setForm ? "SET PASSWORD" : "ALTER USER");
         TROUPE_RETURN_IF_ERROR(setForm ? p.expectKeywords({"SET", "PASSWORD", "FOR"})
@@ -350,6 +372,7 @@ private:
         if (!name)
             return name.status();
         bool call = false;
+        std::optional<PasswordKind> kind;
         if (setForm) {
             if (!p.punct('='))
                 return p.error("expected =");
@@ -357,7 +380,10 @@ private:
             if (call && !p.punct('('))
                 return p.error("expected ( after PASSWORD");
         } else {
-            TROUPE_RETURN_IF_ERROR(p.expectKeywords({"IDENTIFIED", "BY"}));
+            Result<std::optional<PasswordKind>> named = p.identified();
+            if (!named)
+                return named.status();
+            kind = *named;
         }
         Result<std::string> password = p.password();
         if (!password)
@@ -368,7 +394,7 @@ private:
         UserRecord* user = findIn(m_users, *name);
         if (!user)
             return notFound(setForm ? "SET PASSWORD" : "ALTER USER", *name);
-        Result<UserRecord> fresh = makeUser(*name, *password);
+        Result<UserRecord> fresh = makeUser(*name, *password, kind.value_or(user->kind));
         if (!fresh)
             return fresh.status();
         fresh->grants = std::move(user->grants);
@@ -454,8 +480,50 @@ private:
     ExecResult m_result;
 };
 
+// One statement with its password literals replaced (redactPasswords in access.h): any literal
+// after BY, and in a SET statement any after = or (. Deliberately broad: a misspelt statement
+// is redacted too.
+std::string redactStatement(const std::string& stmt) {
+    std::size_t pos = 0;
+    const bool setStatement = wordAt(stmt, pos) == "SET";
+    std::string out;
+    std::string previous; // the last word or punctuation, upper-cased
+    for (pos = 0; pos < stmt.size();) {
+        const char c = stmt[pos];
+        if (isQuote(c)) {
+            const std::size_t end = skipQuoted(stmt, pos); // terminated: checked by splitScript
+            const bool secret =
+                previous == "BY" || (setStatement && (previous == "=" || previous == "("));
+            out += secret ? std::string("'***'") : stmt.substr(pos, end - pos);
+            previous = "'";
+            pos = end;
+        } else if (isWordOrHostChar(c)) {
+            std::size_t end = pos;
+            previous = wordAt(stmt, end);
+            out.append(stmt, pos, end - pos);
+            pos = end;
+        } else {
+            if (!isSpace(c))
+                previous = std::string(1, c);
+            out.push_back(c);
+            ++pos;
+        }
+    }
+    return out;
+}
+
 } // namespace
 } // namespace access_detail
+
+std::string redactPasswords(std::string_view script) {
+    Result<std::vector<std::string>> statements = access_detail::splitScript(script);
+    if (!statements)
+        return "<unparsable script, " + std::to_string(script.size()) + " bytes>";
+    std::string out;
+    for (const std::string& stmt : *statements)
+        out += (out.empty() ? "" : "; ") + access_detail::redactStatement(stmt);
+    return out;
+}
 
 Result<ConfigOutcome> applyConfigScript(const AccessConfig& current, std::string_view script,
                                         std::string_view localNode) {

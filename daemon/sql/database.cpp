@@ -5,6 +5,7 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
+#include "sql/audit.h"
 #include "sql/database_impl.h"
 #include "sql/segmenter.h"
 
@@ -299,21 +300,37 @@ Result<ExecResult> Database::querySingle(const Session& session, std::string_vie
     return runSingle(*m_impl, session, type, name, sql, flags, std::move(params));
 }
 
+// Records a config or schema script's outcome in the audit log (audit.h): failures, and
+// successes that changed something.
+static Result<ExecResult> audited(const DatabaseOptions& options, const Session& session,
+                                  std::string_view action, std::string_view script,
+                                  Result<ExecResult> result) {
+    if (options.security.audit && (!result || result->wrote))
+        options.security.audit->record(session, action, redactPasswords(script), result.status());
+    return result;
+}
+
 Result<ExecResult> Database::config(const Session& session, std::string_view script) {
-    auto access = m_impl->access();
-    if (access->initialized() && !session.user.empty())
-        TROUPE_RETURN_IF_ERROR(access->checkAdmin(session.user));
-    return m_impl->applyConfig(script);
+    auto run = [&]() -> Result<ExecResult> {
+        auto access = m_impl->access();
+        if (access->initialized() && !session.user.empty())
+            TROUPE_RETURN_IF_ERROR(access->checkAdmin(session.user));
+        return m_impl->applyConfig(script);
+    };
+    return audited(m_impl->options, session, "config", script, run());
 }
 
 Result<ExecResult> Database::schema(const Session& session, std::string_view script) {
-    auto access = m_impl->access();
-    if (!access->initialized())
-        return Status(ErrorCode::NotInitialized,
-                      "the node is not initialised: run a USE config script first");
-    if (!session.user.empty())
-        TROUPE_RETURN_IF_ERROR(access->checkAdmin(session.user));
-    return m_impl->applySchema(script);
+    auto run = [&]() -> Result<ExecResult> {
+        auto access = m_impl->access();
+        if (!access->initialized())
+            return Status(ErrorCode::NotInitialized,
+                          "the node is not initialised: run a USE config script first");
+        if (!session.user.empty())
+            TROUPE_RETURN_IF_ERROR(access->checkAdmin(session.user));
+        return m_impl->applySchema(script);
+    };
+    return audited(m_impl->options, session, "schema", script, run());
 }
 
 Result<ExecResult> Database::script(const Session& session, std::string_view text) {

@@ -35,17 +35,28 @@ namespace troupe::sql {
 
 class Schema;
 class AccessConfig;
+class AuditLog;
+class LoginGuard;
+
+// Shared with the front ends through options() (resources/docs/security.md, "credentials");
+// null members are off (tests).
+struct SecurityServices {
+    std::shared_ptr<LoginGuard> loginGuard; // failed-login back-off (login_guard.h)
+    std::shared_ptr<AuditLog> audit;        // config and schema changes are recorded (audit.h)
+};
 
 struct DatabaseOptions {
     EngineOptions engine;
     std::string nodeName = "node1@127.0.0.1"; // this node in `nodes` (ActorDB's node names)
     unsigned kvShards = 4;                    // local shards per KV type, fixed at init
     std::size_t maxRequestBytes = 16u << 20;  // larger requests fail with TooLarge
+    SecurityServices security;
 };
 
 // Who is asking. Front ends authenticate, then pass the user with every call.
 struct Session {
-    std::string user; // empty: the node itself (init scripts, tests) with every right
+    std::string user;      // empty: the node itself (init scripts, tests) with every right
+    std::string peer = {}; // the client's "address:port", for the audit log; empty: no client
     // > 0: this front end reads ExecResult::spilled, so a single-actor request's rows beyond
     // about this many bytes go to a temporary file instead of memory (ExecFlags::spillAbove).
     std::size_t spillAbove = 0;
@@ -76,6 +87,8 @@ public:
     Result<ExecResult> querySingle(const Session& session, std::string_view type,
                                    std::string_view name, std::string_view sql, ExecFlags flags,
                                    std::vector<Value> params = {});
+    // config() and schema() record every change, and every failed attempt, in the audit log
+    // (options().security.audit) with the session's user and peer.
     Result<ExecResult> config(const Session& session, std::string_view script);
     Result<ExecResult> schema(const Session& session, std::string_view script);
     // An ActorDB init file: `USE config|schema|actordb` lines switch the mode (initially

@@ -203,9 +203,10 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::pa
         flags |= MDB_RDONLY;
     if (options.fsync != FsyncMode::Always)
         flags |= MDB_NOSYNC;
-    // LMDB takes a UTF-8 path on every platform (on Windows path::c_str() is wide).
+    // LMDB takes a UTF-8 path on every platform (on Windows path::c_str() is wide). data.mdb and
+    // lock.mdb are owner-only (resources/docs/security.md, "credentials").
     rc = mdb_env_open(env->m_env, reinterpret_cast<const char*>(dir.u8string().c_str()), flags,
-                      0644);
+                      0600);
     if (rc != 0)
         return fail(rc, "opening LMDB environment in " + where);
     MDB_envinfo info;

@@ -1,11 +1,14 @@
 #include "thrift/handler.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <openssl/rand.h>
 
 #include "core/log.h"
 #include "sql/access.h"
+#include "sql/audit.h"
+#include "sql/login_guard.h"
 #include "sql/segmenter.h"
 #include "sql/sql_text.h"
 #include "thrift/convert.h"
@@ -48,8 +51,9 @@ std::string quoteName(const std::string& name) {
 
 } // namespace
 
-ActordbHandler::ActordbHandler(sql::Database& db, std::string peer, ServerFacts facts)
-    : m_db(db), m_peer(std::move(peer)), m_facts(std::move(facts)) {}
+ActordbHandler::ActordbHandler(sql::Database& db, std::string peer, ServerFacts facts,
+                               ClientFacts client)
+    : m_db(db), m_peer(std::move(peer)), m_facts(std::move(facts)), m_client(std::move(client)) {}
 
 void ActordbHandler::protocolVersion(std::string& out) {
     out = gen::g_troupe_constants.VERSION;
@@ -71,16 +75,7 @@ void ActordbHandler::login(gen::LoginResult& out, const std::string& username,
         out.success = true;
         return;
     }
-    Status s = m_salt.empty() ? m_db.authenticate(username, password)
-                              : m_db.authenticateNative(username, m_salt, password);
-    m_salt.clear(); // a salt answers one login
-    if (!s) {
-        logger()->info("{}: login of '{}' failed", m_peer, username);
-        gen::InvalidRequestException e;
-        e.code = gen::ErrorCode::LoginFailed;
-        e.info = "Username and/or password incorrect.";
-        throw e;
-    }
+    checkLogin(username, password);
     m_user = username;
     out.success = true;
     const auto access = m_db.currentAccess();
@@ -95,6 +90,57 @@ void ActordbHandler::login(gen::LoginResult& out, const std::string& username,
     out.__set_writeaccess(std::move(writable));
 }
 
+// The login guard first (a blocked address is refused before any check), then the password:
+// a scramble answering salt() (native users only) or the plain password. A caching_sha2 user
+// (sql/access.h) has no SHA1(SHA1(pw)) for the scramble, and its plain password must not cross
+// the network in clear: NotPermitted unless plain and over TLS.
+void ActordbHandler::checkLogin(const std::string& username, const std::string& password) {
+    const std::string salt = std::exchange(m_salt, std::string()); // a salt answers one login
+    sql::LoginGuard* guard = m_db.options().security.loginGuard.get();
+    auto refuse = [&](const std::string& why) {
+        logger()->info("{}: login of '{}' refused: {}", m_peer, username, why);
+        gen::InvalidRequestException e;
+        e.code = gen::ErrorCode::LoginFailed;
+        e.info = why;
+        throw e;
+    };
+    if (guard) {
+        if (Status admitted = guard->admit(m_client.address); !admitted)
+            refuse(admitted.message());
+    }
+    const auto access = m_db.currentAccess();
+    const sql::UserRecord* record = access->findUser(username);
+    if (record && record->kind == sql::PasswordKind::CachingSha2 &&
+        (!salt.empty() || !m_client.tls)) {
+        logger()->info("{}: login of '{}' refused: caching_sha2 user without TLS", m_peer,
+                       username);
+        fail(Status(ErrorCode::NotPermitted,
+                    "user '" + username +
+                        "' has a caching_sha2_password password: log in with the plain login "
+                        "(without salt()) over TLS"));
+    }
+    const Status s = salt.empty() ? m_db.authenticate(username, password)
+                                  : m_db.authenticateNative(username, salt, password);
+    if (s) {
+        if (guard)
+            guard->succeeded(m_client.address);
+        return;
+    }
+    if (guard)
+        guard->failed(m_client.address);
+    refuse("Username and/or password incorrect.");
+}
+
+void ActordbHandler::requireTypeAccess(const std::string& type) const {
+    const std::string& user = requireLogin();
+    if (user.empty())
+        return; // before the init: nothing to hide
+    const auto access = m_db.currentAccess();
+    Status read = access->checkActorAccess(user, type, false);
+    if (!read && !access->checkActorAccess(user, type, true))
+        fail(read);
+}
+
 const std::string& ActordbHandler::requireLogin() const {
     if (!m_user)
         fail(Status(ErrorCode::NotLoggedIn, "log in first (login, or salt then login)"));
@@ -104,6 +150,7 @@ const std::string& ActordbHandler::requireLogin() const {
 sql::Session ActordbHandler::session() const {
     sql::Session s;
     s.user = requireLogin();
+    s.peer = m_client.peer;
     if (s.user.empty()) // the facade reads an empty user as the node itself
         fail(Status(ErrorCode::NotLoggedIn, "log in with a user name"));
     return s;
@@ -139,7 +186,25 @@ void ActordbHandler::exec_config(gen::Result& out, const std::string& sql) {
     sql::Session s;
     if (m_db.initialized() || m_user)
         s.user = requireLogin();
+    s.peer = m_client.peer;
+    if (sql::iequals(sql::trim(sql), "FLUSH HOSTS") || sql::iequals(sql::trim(sql), "FLUSH HOSTS;"))
+        return flushHosts(out, s);
     out = answer(m_db.config(s, sql));
+}
+
+// exec_config("FLUSH HOSTS"), as MySQL's: unblocks every address the login guard blocked.
+void ActordbHandler::flushHosts(gen::Result& out, const sql::Session& s) {
+    const sql::SecurityServices& security = m_db.options().security;
+    Status allowed = m_db.currentAccess()->checkAdmin(s.user);
+    std::size_t unblocked = 0;
+    if (allowed && security.loginGuard)
+        unblocked = security.loginGuard->unblockAll();
+    if (security.audit)
+        security.audit->record(s, "flush_hosts", "FLUSH HOSTS", allowed);
+    sql::ExecResult result;
+    result.rowsChanged = std::int64_t(unblocked);
+    out = answer(allowed ? Result<sql::ExecResult>(std::move(result))
+                         : Result<sql::ExecResult>(allowed));
 }
 
 void ActordbHandler::exec_schema(gen::Result& out, const std::string& sql) {
@@ -253,19 +318,27 @@ void ActordbHandler::exec_sql_param(gen::Result& out, const std::string& sql,
     out = answer(m_db.query(s, bound.sql, std::move(bound.params)));
 }
 
+// Introspection shows only the types the user may read or write; for any other type, existing
+// or not, the answer is NotPermitted, so that existence does not leak (security.md).
 void ActordbHandler::actor_types(std::vector<std::string>& out) {
-    requireLogin();
-    out = m_db.actorTypes();
+    const std::string& user = requireLogin();
+    const auto access = m_db.currentAccess();
+    out.clear();
+    for (std::string& type : m_db.actorTypes()) {
+        if (user.empty() || access->checkActorAccess(user, type, false) ||
+            access->checkActorAccess(user, type, true))
+            out.push_back(std::move(type));
+    }
 }
 
 void ActordbHandler::actor_tables(std::vector<std::string>& out, const std::string& actorType) {
-    requireLogin();
+    requireTypeAccess(actorType);
     out = take(m_db.actorTables(actorType));
 }
 
 void ActordbHandler::actor_columns(std::map<std::string, std::string>& out,
                                    const std::string& actorType, const std::string& actorTable) {
-    requireLogin();
+    requireTypeAccess(actorType);
     for (const sql::ColumnDescription& c : take(m_db.actorColumns(actorType, actorTable)))
         out[c.name] = c.declType;
 }

@@ -31,10 +31,19 @@ struct ServerFacts {
     std::chrono::steady_clock::time_point startedAt = std::chrono::steady_clock::now();
 };
 
+// The connection a handler serves, given by ThriftServer: the login guard's source, the audit
+// log's peer, and whether plain-password logins of caching_sha2 users are allowed (TLS).
+struct ClientFacts {
+    std::string address; // the client's IP address
+    std::string peer;    // "address:port"
+    bool tls = false;
+};
+
 class ActordbHandler : public gen::ActordbIf {
 public:
     // `peer` names the client in log lines.
-    ActordbHandler(sql::Database& db, std::string peer, ServerFacts facts = {});
+    ActordbHandler(sql::Database& db, std::string peer, ServerFacts facts = {},
+                   ClientFacts client = {});
 
     void protocolVersion(std::string& out) override;
     void login(gen::LoginResult& out, const std::string& username,
@@ -81,6 +90,11 @@ public:
 private:
     // Throws NotLoggedIn unless logged in.
     const std::string& requireLogin() const;
+    // Checks a login's credentials (with the login guard); throws LoginFailed or NotPermitted.
+    void checkLogin(const std::string& username, const std::string& password);
+    // Throws NotPermitted unless the user may read or write `type` (existing or not).
+    void requireTypeAccess(const std::string& type) const;
+    void flushHosts(gen::Result& out, const sql::Session& s);
     // Throws NotLoggedIn, or NotPermitted unless the user has admin rights.
     void requireAdmin() const;
     // The local shards (SHOW shards).
@@ -96,6 +110,7 @@ private:
     sql::Database& m_db;
     std::string m_peer;
     ServerFacts m_facts;
+    ClientFacts m_client;
     std::optional<std::string> m_user; // after a successful login
     std::string m_salt;                // of salt(); the next login's password is a scramble
 };

@@ -146,7 +146,7 @@ void ThriftServer::stop() {
 // Runs requests until the client goes away, stays idle too long or sends something that is not
 // a Thrift message.
 void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStream& raw,
-                       const std::string& peer) {
+                       const std::string& peer, bool tls) {
     FirstFrameDeadline stream(raw, connection);
     auto transport = std::make_shared<ConnectionTransport>(stream, m_options.maxMessage);
     const auto limit =
@@ -156,7 +156,14 @@ void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStre
             transport, limit, limit, /*strictRead=*/true, /*strictWrite=*/true);
     ServerFacts facts = m_options.facts;
     facts.ports["thrift"] = port();
-    auto handler = std::make_shared<ActordbHandler>(m_db, peer, std::move(facts));
+    ClientFacts client;
+    client.tls = tls;
+    asio::error_code ec;
+    if (const auto remote = connection.socket().remote_endpoint(ec); !ec) {
+        client.address = remote.address().to_string();
+        client.peer = client.address + ":" + std::to_string(remote.port());
+    }
+    auto handler = std::make_shared<ActordbHandler>(m_db, peer, std::move(facts), client);
     gen::ActordbProcessor processor(handler);
     try {
         for (bool first = true;; first = false) {
@@ -214,7 +221,7 @@ void ThriftServer::serve(net::ConnectionListener::Connection& connection, bool r
     }
     if (first != kTlsHandshakeRecord) {
         AsioByteStream<asio::ip::tcp::socket> plain(socket);
-        run(connection, plain, peer);
+        run(connection, plain, peer, false);
         return;
     }
     if (!m_tls) {
@@ -230,7 +237,7 @@ void ThriftServer::serve(net::ConnectionListener::Connection& connection, bool r
         return;
     }
     AsioByteStream<asio::ssl::stream<asio::ip::tcp::socket&>> secure(tls);
-    run(connection, secure, peer + " (TLS)");
+    run(connection, secure, peer + " (TLS)", true);
     tls.shutdown(ec);
 }
 

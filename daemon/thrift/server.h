@@ -71,7 +71,7 @@ public:
 private:
     void serve(net::ConnectionListener::Connection& connection, bool refused);
     void run(net::ConnectionListener::Connection& connection, ByteStream& stream,
-             const std::string& peer);
+             const std::string& peer, bool tls);
 
     sql::Database& m_db;
     ThriftServerOptions m_options;

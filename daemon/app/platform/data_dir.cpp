@@ -10,10 +10,12 @@ Status prepareDataDirectory(const fs::path& dir) {
     std::error_code ec;
     if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
         return Status(ErrorCode::IoError, "data directory " + dir.string() + " is not a directory");
-    fs::create_directories(dir, ec);
+    const bool created = fs::create_directories(dir, ec);
     if (ec)
         return Status(ErrorCode::IoError,
                       "cannot create data directory " + dir.string() + ": " + ec.message());
+    if (created)
+        TROUPE_RETURN_IF_ERROR(restrictDirectoryToOwner(dir));
     if (!fs::is_directory(dir, ec))
         return Status(ErrorCode::IoError, "data directory " + dir.string() + " is not a directory");
     return Status::ok();

@@ -67,6 +67,25 @@ private:
 // implementations start with it). IoError naming the directory otherwise.
 Status prepareDataDirectory(const std::filesystem::path& dir);
 
+// ---- owner-only files (resources/docs/security.md, "credentials"; permissions_*.cpp)
+
+// From now on, files and directories this process creates are owner-only: umask 077 on POSIX
+// (data.mdb, lock.mdb, spill files, logs, the audit log: 0600; directories 0700). Nothing on
+// Windows, where new files inherit the data directory's owner-only ACL. Called by main() first.
+void restrictNewFilesToOwner();
+
+// Makes a directory troupe-server has just created owner-only: mode 0700 on POSIX; on Windows a
+// protected ACL granting full control to the current user only, inherited by what is created in
+// it. IoError naming the directory when it fails.
+Status restrictDirectoryToOwner(const std::filesystem::path& dir);
+
+// The data directory's permission check, made before the server opens it (as PostgreSQL does).
+// A directory that does not exist yet passes (it will be created 0700). InvalidArgument when it
+// is writable by group or others, or owned by another user, saying what is expected. Otherwise
+// OK with a warning text when others may read or list it (0755: allowed, see security.md), or
+// an empty text. Windows: always OK and empty (the ACL is set when the directory is created).
+Result<std::string> checkDataDirectoryPermissions(const std::filesystem::path& dir);
+
 // The pid a lock file holds, from its text ("1234\n"), or "unknown" when it is not a number.
 std::string lockHolderPid(std::string text);
 

@@ -164,7 +164,7 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::acquire(const fs::path& dir) {
     TROUPE_RETURN_IF_ERROR(prepareDataDirectory(dir));
 
     fs::path lockPath = dir / "troupe.lock";
-    int fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return Status(ErrorCode::IoError,
                       "cannot open " + pathText(lockPath) + ": " + errnoText(errno));

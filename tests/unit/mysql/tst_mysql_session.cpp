@@ -209,6 +209,30 @@ private slots:
         QCOMPARE(r.error.code, std::uint16_t(1142));
         QVERIFY(r.message.find("app") != std::string::npos);
     }
+
+    // A user sees only the types it may use; any other, existing or not, is the same 1044
+    // (resources/docs/security.md, "credentials").
+    void typesTheUserMayNotUseAreHidden() {
+        Session app(*m_db, "app", "v");
+        Response r = app.query("SHOW DATABASES");
+        QCOMPARE(r.result.rows.size(), std::size_t(1));
+        QCOMPARE(text(r.result.rows[0][0]), std::string("type1"));
+        for (const char* name : {"other", "other.x", "nope", "nope.x"}) {
+            r = app.selectDatabase(name);
+            QCOMPARE(r.kind, Response::Kind::Error);
+            QCOMPARE(r.error.code, std::uint16_t(1044));
+            QCOMPARE(r.message,
+                     "Access denied for user 'app' to database '" + std::string(name) + "'");
+        }
+        QCOMPARE(app.query("ACTOR other(x);").error.code, std::uint16_t(1044));
+    }
+
+    void flushHostsNeedsAnAdmin() {
+        Session app(*m_db, "app", "v");
+        QCOMPARE(app.query("FLUSH HOSTS").error.code, std::uint16_t(1142));
+        Session root(*m_db, "root", "v");
+        QCOMPARE(root.query("flush hosts").kind, Response::Kind::Ok);
+    }
 };
 
 QTEST_APPLESS_MAIN(TestMysqlSession)
