@@ -368,7 +368,10 @@ int ActorFile::read(void* buffer, int amount, sqlite3_int64 offset) {
             std::memcpy(out, page + within, std::size_t(amount));
     }
     if (!st.isOk())
-        return ioError(SQLITE_IOERR_READ, "page " + std::to_string(pgno) + ": " + st.toString());
+        // A record that failed its checksum is SQLITE_CORRUPT, which the connection turns into
+        // ErrorCode::Corruption with this message (naming actor and page) for the client.
+        return ioError(st.code() == ErrorCode::Corruption ? SQLITE_CORRUPT : SQLITE_IOERR_READ,
+                       "page " + std::to_string(pgno) + ": " + st.toString());
     return SQLITE_OK;
 }
 
