@@ -274,6 +274,10 @@ Status Environment::checkFormatVersion(MDB_txn* txn, bool writable) {
     if (rc == 0) {
         // Format 1 wrote 4 bare bytes; format 2 seals them like every record.
         std::string_view bytes(static_cast<const char*>(val.mv_data), val.mv_size);
+        if (bytes.size() != 4 && !looksSealed(bytes))
+            return Status(ErrorCode::Corruption, "format version record has " +
+                                                     std::to_string(bytes.size()) +
+                                                     " bytes, expected 4");
         if (bytes.size() != 4) {
             Result<std::string_view> payload =
                 unsealRecord(RecordDb::Meta, kFormatVersionKey, bytes, false);
