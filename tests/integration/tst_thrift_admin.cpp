@@ -352,10 +352,11 @@ private slots:
                 pages = db.records;
         QVERIFY(pages >= 30); // 30 actors, a header and a page each at least
 
-        Run offline = runProgram(serverBinary(), {"verify", "--data-dir", m_tmp.path() + "/node"});
+        Run offline = runProgram(troupe::test::serverBinary(),
+                                 {"verify", "--data-dir", m_tmp.path() + "/node"});
         QVERIFY2(offline.exitCode == 0, qPrintable(offline.describe()));
         QVERIFY2(offline.out.contains("OK: "), qPrintable(offline.describe()));
-        Run usage = runProgram(serverBinary(), {"verify"});
+        Run usage = runProgram(troupe::test::serverBinary(), {"verify"});
         QCOMPARE(usage.exitCode, 2);
     }
 

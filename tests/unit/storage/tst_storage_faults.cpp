@@ -422,7 +422,8 @@ private slots:
                                   << "";
         QTest::newRow("newer") << QByteArray("\0\0\0\3", 4) << ErrorCode::InvalidArgument
                                << "newer than this build supports";
-        const std::string damaged = sealRecord(RecordDb::Meta, "format_version", {"\0\0\0\1", 4});
+        std::string damaged = sealRecord(RecordDb::Meta, "format_version", {"\0\0\0\2", 4});
+        damaged[3] = '\3'; // version 3 under the checksum of version 2
         QTest::newRow("damaged seal") << QByteArray(damaged.data(), qsizetype(damaged.size()))
                                       << ErrorCode::Corruption << "fails its checksum";
         QTest::newRow("zero") << QByteArray("\0\0\0\0", 4) << ErrorCode::Corruption
