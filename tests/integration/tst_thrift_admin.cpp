@@ -353,7 +353,7 @@ private slots:
         QVERIFY(pages >= 30); // 30 actors, a header and a page each at least
 
         Run offline = runProgram(troupe::test::serverBinary(),
-                                 {"verify", "--data-dir", m_tmp.path() + "/node"});
+                                 {"verify", "--data-dir", m_tmp.path() + "/node/data"});
         QVERIFY2(offline.exitCode == 0, qPrintable(offline.describe()));
         QVERIFY2(offline.out.contains("OK: "), qPrintable(offline.describe()));
         Run usage = runProgram(troupe::test::serverBinary(), {"verify"});
