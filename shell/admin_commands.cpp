@@ -160,6 +160,12 @@ std::optional<Result<AdminCommand>> parseAdminCommand(std::string_view line) {
             return Result<AdminCommand>(usage(form));
         return Result<AdminCommand>(cmd);
     }
+    if (what == "verify") {
+        if (!w.atEnd())
+            return Result<AdminCommand>(usage("show verify"));
+        cmd.kind = AdminCommand::Kind::Verify;
+        return Result<AdminCommand>(cmd);
+    }
     if (what == "schema") {
         if (w.atEnd() || w.keyword() != "history")
             return std::nullopt; // the dialect's SHOW schema
@@ -240,6 +246,22 @@ client::QueryResult schemaHistoryResult(const client::SchemaInfo& schema) {
     return r;
 }
 
+std::vector<client::QueryResult> verifyResults(const client::VerifyInfo& info) {
+    client::QueryResult dbs = table({"database", "records", "errors", "without_checksum"});
+    for (const client::VerifyDbInfo& d : info.dbs)
+        dbs.rows.push_back(
+            {text(d.name), integer(d.records), integer(d.errors), integer(d.legacy)});
+    client::QueryResult summary = table({"clean", "format_version", "errors"});
+    summary.rows.push_back(
+        {text(info.clean ? "yes" : "NO"), integer(info.formatVersion), integer(info.errorCount)});
+    if (info.errors.empty())
+        return {dbs, summary};
+    client::QueryResult errors = table({"error"});
+    for (const std::string& e : info.errors)
+        errors.rows.push_back({text(e)});
+    return {dbs, summary, errors};
+}
+
 Result<std::vector<client::QueryResult>> runAdminCommand(client::Client& client,
                                                          const AdminCommand& command) {
     using Kind = AdminCommand::Kind;
@@ -275,6 +297,12 @@ Result<std::vector<client::QueryResult>> runAdminCommand(client::Client& client,
         if (!info)
             return info.status();
         return std::vector<client::QueryResult>{actorResult(*info)};
+    }
+    case Kind::Verify: {
+        auto info = client.verify();
+        if (!info)
+            return info.status();
+        return verifyResults(*info);
     }
     case Kind::SchemaHistory: {
         auto schema = client.schemaInfo(command.type);

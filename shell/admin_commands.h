@@ -1,14 +1,15 @@
 #pragma once
 
 // The `troupe` shell's admin commands: lines the shell answers with TroupeDB's admin calls
-// (client.h: clusterInfo, listActors, actorInfo, schemaInfo, metrics) instead of sending them as
-// SQL. They run at once, in any mode, and leave buffered statements alone:
+// (client.h: clusterInfo, listActors, actorInfo, schemaInfo, metrics, verify) instead of sending
+// them as SQL. They run at once, in any mode, and leave buffered statements alone:
 //
 //   show cluster                        this node, the nodes and groups, the shards
 //   show metrics [like 'pattern%']      the /metrics samples (name, value)
 //   show actors <type> [like 'pfx%']    actor names of a type, every page, in name order
 //   show actor <type>(<name>)           an actor's size, schema version and shard
 //   show schema history [<type>]        each type's schema versions and their statements
+//   show verify                         check every stored record on the node (admin_verify)
 //
 // Keywords in any case; a trailing `;` is allowed. `like` takes a prefix pattern: text then
 // one `%` (the names are listed by prefix on the server; `_` is taken literally). Every other `show
@@ -30,7 +31,7 @@
 namespace troupe::shell {
 
 struct AdminCommand {
-    enum class Kind { Cluster, Metrics, Actors, Actor, SchemaHistory };
+    enum class Kind { Cluster, Metrics, Actors, Actor, SchemaHistory, Verify };
     Kind kind = Kind::Cluster;
     std::string type;   // Actors, Actor, SchemaHistory (empty: every type)
     std::string name;   // Actor
@@ -43,6 +44,8 @@ std::optional<Result<AdminCommand>> parseAdminCommand(std::string_view line);
 
 // The printable results of each answer (several tables for `show cluster`).
 std::vector<client::QueryResult> clusterResults(const client::ClusterInfo& info);
+// Per-database counts, a summary row and (when any) the damaged records.
+std::vector<client::QueryResult> verifyResults(const client::VerifyInfo& info);
 client::QueryResult metricsResult(const std::map<std::string, double>& metrics,
                                   std::string_view prefix);
 client::QueryResult actorsResult(const std::vector<std::string>& names);

@@ -3,6 +3,9 @@
 //
 // Exit codes: 0 clean shutdown (also after --help, --version, --check-config), 1 failure at run
 // time (port in use, data directory locked or unusable, storage error), 2 bad flags or config.
+//
+// `troupe-server verify --data-dir DIR` checks every stored record offline instead
+// (storage/verify.h): 0 clean, 1 corruption found or unreadable, 2 bad command line.
 
 #include <exception>
 #include <iostream>
@@ -13,11 +16,14 @@
 #include "app/platform/platform.h"
 #include "app/server.h"
 #include "core/log.h"
+#include "storage/verify.h"
 
 int main(int argc, char** argv) {
     using namespace troupe;
     try {
         std::vector<std::string> args(argv, argv + argc);
+        if (args.size() >= 2 && args[1] == "verify")
+            return storage::runVerifyCommandLine(args, std::cout, std::cerr);
         app::CommandLine command = app::parseCommandLine(args);
         if (command.action == app::CommandLine::Action::Exit) {
             (command.exitCode == 0 ? std::cout : std::cerr) << command.message << std::flush;

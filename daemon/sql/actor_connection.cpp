@@ -43,9 +43,12 @@ Result<std::unique_ptr<ActorConnection>> ActorConnection::open(ActorVfs& vfs, st
                                  SQLITE_OPEN_EXRESCODE,
                              vfs.name());
     vfs.forgetOpen(token);
+    const std::string vfsError = ActorVfs::takeThreadError(); // e.g. a damaged page 1
     if (rc != SQLITE_OK) {
         std::string message = conn->m_db ? sqlite3_errmsg(conn->m_db) : sqlite3_errstr(rc);
-        return Status(ErrorCode::IoError,
+        if (!vfsError.empty())
+            message += ": " + vfsError;
+        return Status((rc & 0xff) == SQLITE_CORRUPT ? ErrorCode::Corruption : ErrorCode::IoError,
                       "opening actor " + std::to_string(actorId) + ": " + message);
     }
     conn->m_file = ActorVfs::mainFile(conn->m_db);

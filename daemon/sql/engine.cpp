@@ -100,6 +100,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const EngineOptions& options) {
     storage::EnvironmentOptions storageOptions = options.storage;
     if (storageOptions.maxReaders == 0)
         storageOptions.maxReaders = readerSlotsFor(options.maxOpenActors);
+    storageOptions.metrics = impl->metrics; // troupe_corruption_detected_total
     auto env = storage::Environment::open(options.dataDir, storageOptions);
     if (!env)
         return env.status().withContext("opening " + options.dataDir.string());

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include "core/log.h"
 #include "storage/page_codec.h"
@@ -227,8 +228,17 @@ ActorFile::ActorFile(ActorVfs& vfs, std::uint64_t actorId) : m_vfs(vfs), m_actor
     base.pMethods = &kMethods;
 }
 
+namespace {
+thread_local std::string t_lastError; // ActorVfs::takeThreadError
+} // namespace
+
+std::string ActorVfs::takeThreadError() {
+    return std::exchange(t_lastError, std::string());
+}
+
 int ActorFile::ioError(int code, std::string message) {
     m_lastError = std::move(message);
+    t_lastError = m_lastError;
     log::get("vfs")->warn("actor {}: {}", m_actorId, m_lastError);
     return code;
 }
@@ -368,7 +378,10 @@ int ActorFile::read(void* buffer, int amount, sqlite3_int64 offset) {
             std::memcpy(out, page + within, std::size_t(amount));
     }
     if (!st.isOk())
-        return ioError(SQLITE_IOERR_READ, "page " + std::to_string(pgno) + ": " + st.toString());
+        // A record that failed its checksum is SQLITE_CORRUPT, which the connection turns into
+        // ErrorCode::Corruption with this message (naming actor and page) for the client.
+        return ioError(st.code() == ErrorCode::Corruption ? SQLITE_CORRUPT : SQLITE_IOERR_READ,
+                       "page " + std::to_string(pgno) + ": " + st.toString());
     return SQLITE_OK;
 }
 

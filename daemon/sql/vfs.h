@@ -54,6 +54,10 @@ public:
 
     // The ActorFile behind a connection's main database (nullptr if it is not ours).
     static ActorFile* mainFile(sqlite3* db);
+    // The last I/O error an ActorFile of this thread reported, taken (cleared). For a failed
+    // sqlite3_open_v2, whose file is gone by then (a damaged page 1: "actor 7 page 1 fails
+    // its checksum").
+    static std::string takeThreadError();
 
     // xOpen: the actor a token opens (once), or nothing for an unknown name.
     std::optional<std::uint64_t> takeTokenFor(const char* name);

@@ -9,6 +9,7 @@
 #include "core/bytes.h"
 #include "storage/mdb_util.h"
 #include "storage/page_store.h"
+#include "storage/sealed_db.h"
 
 namespace troupe::storage {
 
@@ -24,16 +25,24 @@ std::string describe(std::string_view type, std::string_view name) {
     return "actor " + std::string(type) + "(" + std::string(name) + ")";
 }
 
-Result<ActorRecord> decodeRecord(std::string_view key, std::string_view value) {
-    if (key.empty() || key.size() < 1 + std::size_t(std::uint8_t(key[0])))
-        return Status(ErrorCode::Corruption, "catalog key is truncated");
+// The record under `key` from its checked payload; a malformed one is reported as corruption.
+Result<ActorRecord> decodeRecord(const Environment& env, std::string_view key,
+                                 std::string_view value) {
+    if (key.empty() || key.size() < 1 + std::size_t(std::uint8_t(key[0]))) {
+        Status bad(ErrorCode::Corruption, "catalog key is truncated");
+        env.reportCorruption(RecordDb::Actors, key, bad);
+        return bad;
+    }
     const std::size_t typeLen = std::uint8_t(key[0]);
     ActorRecord r;
     r.type = std::string(key.substr(1, typeLen));
     r.name = std::string(key.substr(1 + typeLen));
-    if (value.size() != kRecordSize || std::uint8_t(value[0]) != kRecordVersion)
-        return Status(ErrorCode::Corruption,
-                      "catalog record of " + describe(r.type, r.name) + " is malformed");
+    if (value.size() != kRecordSize || std::uint8_t(value[0]) != kRecordVersion) {
+        Status bad(ErrorCode::Corruption,
+                   "catalog record of " + describe(r.type, r.name) + " is malformed");
+        env.reportCorruption(RecordDb::Actors, key, bad);
+        return bad;
+    }
     r.id = getBigEndian64(value.data() + 1);
     r.hash = getBigEndian32(value.data() + 9);
     r.flags = std::uint8_t(value[13]);
@@ -52,16 +61,17 @@ std::string encodeRecord(const ActorRecord& r) {
 
 // A u64 in `meta`; 0 when absent.
 Result<std::uint64_t> readMetaU64(const Environment& env, MDB_txn* txn, std::string_view k) {
-    MDB_val key = detail::toVal(k);
-    MDB_val val;
-    int rc = mdb_get(txn, env.dbs().meta, &key, &val);
-    if (rc == MDB_NOTFOUND)
+    Result<std::string_view> value = getSealed(env, txn, RecordDb::Meta, k);
+    if (!value && value.status().code() == ErrorCode::NotFound)
         return std::uint64_t(0);
-    if (rc != 0)
-        return Environment::fromMdb(rc, "reading meta " + std::string(k));
-    if (val.mv_size != 8)
-        return Status(ErrorCode::Corruption, "meta " + std::string(k) + " is malformed");
-    return getBigEndian64(val.mv_data);
+    if (!value)
+        return value.status();
+    if (value->size() != 8) {
+        Status bad(ErrorCode::Corruption, "meta " + std::string(k) + " is malformed");
+        env.reportCorruption(RecordDb::Meta, k, bad);
+        return bad;
+    }
+    return getBigEndian64(value->data());
 }
 
 Status writeMetaU64(const Environment& env, MDB_txn* txn, std::string_view k, std::uint64_t v) {
@@ -74,8 +84,7 @@ Status writeMetaU64(const Environment& env, MDB_txn* txn, std::string_view k, st
     } else {
         std::string bytes;
         putBigEndian64(bytes, v);
-        MDB_val val = detail::toVal(bytes);
-        rc = mdb_put(txn, env.dbs().meta, &key, &val, 0);
+        return putSealed(env, txn, RecordDb::Meta, k, bytes);
     }
     return rc == 0 ? Status::ok() : Environment::fromMdb(rc, "writing meta " + std::string(k));
 }
@@ -125,15 +134,13 @@ std::string encodeCatalogKey(std::string_view type, std::string_view name) {
 Result<ActorRecord> Catalog::find(const Environment& env, MDB_txn* txn, std::string_view type,
                                   std::string_view name) {
     TROUPE_RETURN_IF_ERROR(validateActorKey(type, name));
-    std::string k = encodeCatalogKey(type, name);
-    MDB_val key = detail::toVal(k);
-    MDB_val val;
-    int rc = mdb_get(txn, env.dbs().actors, &key, &val);
-    if (rc == MDB_NOTFOUND)
+    const std::string k = encodeCatalogKey(type, name);
+    Result<std::string_view> value = getSealed(env, txn, RecordDb::Actors, k);
+    if (!value && value.status().code() == ErrorCode::NotFound)
         return Status(ErrorCode::NotFound, describe(type, name) + " does not exist");
-    if (rc != 0)
-        return Environment::fromMdb(rc, "looking up " + describe(type, name));
-    return decodeRecord(k, detail::toView(val));
+    if (!value)
+        return value.status();
+    return decodeRecord(env, k, *value);
 }
 
 Result<std::vector<ActorRecord>> Catalog::list(const Environment& env, MDB_txn* txn,
@@ -156,7 +163,10 @@ Result<std::vector<ActorRecord>> Catalog::list(const Environment& env, MDB_txn* 
         std::string_view k = detail::toView(key);
         if (k.substr(0, keyPrefix.size()) != keyPrefix)
             break;
-        Result<ActorRecord> record = decodeRecord(k, detail::toView(val));
+        Result<std::string_view> value = openSealed(env, RecordDb::Actors, key, val);
+        if (!value)
+            return value.status();
+        Result<ActorRecord> record = decodeRecord(env, k, *value);
         if (!record)
             return record.status();
         if (afterName.empty() || record->name != afterName)
@@ -180,25 +190,14 @@ Result<std::uint64_t> Catalog::maxActorId(const Environment& env, MDB_txn* txn) 
 
 Status Catalog::put(const Environment& env, MDB_txn* txn, const ActorRecord& record) {
     TROUPE_RETURN_IF_ERROR(validateActorKey(record.type, record.name));
-    std::string k = encodeCatalogKey(record.type, record.name);
-    MDB_val key = detail::toVal(k);
-    MDB_val val;
-    int rc = mdb_get(txn, env.dbs().actors, &key, &val);
-    const bool existed = rc == 0;
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return Environment::fromMdb(rc, "looking up " + describe(record.type, record.name));
-    if (existed) {
-        Result<ActorRecord> old = decodeRecord(k, detail::toView(val));
-        if (!old)
-            return old.status();
-        if (old->id != record.id) // replaced by a new actor: the old one's pages go
-            TROUPE_RETURN_IF_ERROR(PageStore::removeAll(env, txn, old->id));
-    }
-    std::string v = encodeRecord(record);
-    MDB_val value = detail::toVal(v);
-    rc = mdb_put(txn, env.dbs().actors, &key, &value, 0);
-    if (rc != 0)
-        return Environment::fromMdb(rc, "writing " + describe(record.type, record.name));
+    const std::string k = encodeCatalogKey(record.type, record.name);
+    Result<ActorRecord> old = find(env, txn, record.type, record.name);
+    const bool existed = old.isOk();
+    if (!old && old.status().code() != ErrorCode::NotFound)
+        return old.status();
+    if (existed && old->id != record.id) // replaced by a new actor: the old one's pages go
+        TROUPE_RETURN_IF_ERROR(PageStore::removeAll(env, txn, old->id));
+    TROUPE_RETURN_IF_ERROR(putSealed(env, txn, RecordDb::Actors, k, encodeRecord(record)));
     if (!existed)
         TROUPE_RETURN_IF_ERROR(adjustCounts(env, txn, record.type, +1));
     Result<std::uint64_t> maxId = maxActorId(env, txn);

@@ -6,7 +6,8 @@
 // its first pages commit together).
 //
 // Key:   u8 type length | type bytes | name bytes
-// Value: u8 record version (1) | u64 actor id | u32 shard hash | u8 flags
+// Value: u8 record version (1) | u64 actor id | u32 shard hash | u8 flags, sealed with a
+//        checksum over key and value (record_seal.h; format 2)
 
 #include <cstdint>
 #include <optional>

@@ -14,13 +14,16 @@
 #include "app/platform/disk.h"
 #include "core/bytes.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "storage/sealed_db.h"
 
 namespace troupe::storage {
 
 namespace {
 
-constexpr std::uint32_t kFormatVersion = 1;
 constexpr std::string_view kFormatVersionKey = "format_version";
+// Distinct damaged records logged (each once); later ones are only counted.
+constexpr std::size_t kMaxReportedRecords = 1000;
 // Free space below which a short write counts as a full disk (LMDB writes up to a few MiB of
 // pages at once, so after a short write this little is left).
 constexpr std::uint64_t kFullMargin = 16ull << 20;
@@ -214,7 +217,13 @@ Result<std::unique_ptr<Environment>> Environment::open(const std::filesystem::pa
     env->m_mapSize = info.me_mapsize;
     env->m_maxReaders = info.me_maxreaders;
 
+    if (options.metrics)
+        env->m_corruptionCounter = &options.metrics->counter(
+            "troupe_corruption_detected_total",
+            "stored records that failed their checksum or did not decode (reads refused)");
     TROUPE_RETURN_IF_ERROR(env->openDatabases().withContext(where));
+    if (env->m_formatVersion < kFormatVersion && !options.readOnly)
+        TROUPE_RETURN_IF_ERROR(env->upgradeFormat().withContext(where));
     return env;
 }
 
@@ -264,18 +273,33 @@ Status Environment::checkFormatVersion(MDB_txn* txn, bool writable) {
     MDB_val val;
     int rc = mdb_get(txn, m_dbs.meta, &key, &val);
     if (rc == 0) {
-        if (val.mv_size != 4)
+        // Format 1 wrote 4 bare bytes; format 2 seals them like every record.
+        std::string_view bytes(static_cast<const char*>(val.mv_data), val.mv_size);
+        if (bytes.size() != 4 && !looksSealed(bytes))
             return Status(ErrorCode::Corruption, "format version record has " +
-                                                     std::to_string(val.mv_size) +
+                                                     std::to_string(bytes.size()) +
                                                      " bytes, expected 4");
-        std::uint32_t version = getBigEndian32(val.mv_data);
+        if (bytes.size() != 4) {
+            Result<std::string_view> payload =
+                unsealRecord(RecordDb::Meta, kFormatVersionKey, bytes, false);
+            if (!payload)
+                return payload.status();
+            bytes = *payload;
+        }
+        if (bytes.size() != 4)
+            return Status(ErrorCode::Corruption, "format version record has " +
+                                                     std::to_string(bytes.size()) +
+                                                     " bytes, expected 4");
+        const std::uint32_t version = getBigEndian32(bytes.data());
         if (version > kFormatVersion)
             return Status(ErrorCode::InvalidArgument,
                           "on-disk format version " + std::to_string(version) +
                               " is newer than this build supports (" +
                               std::to_string(kFormatVersion) + "); upgrade TroupeDB");
-        if (version == 0)
-            return Status(ErrorCode::Corruption, "unknown on-disk format version 0");
+        if (version == 0 || (val.mv_size == 4) != (version == kFormatVersionLegacy))
+            return Status(ErrorCode::Corruption,
+                          "unknown on-disk format version " + std::to_string(version));
+        m_formatVersion = version;
         return Status::ok();
     }
     if (rc != MDB_NOTFOUND)
@@ -292,11 +316,28 @@ Status Environment::checkFormatVersion(MDB_txn* txn, bool writable) {
     }
     if (!writable)
         return Status(ErrorCode::Corruption, "empty environment opened read-only");
+    m_formatVersion = kFormatVersion;
     std::string bytes;
     putBigEndian32(bytes, kFormatVersion);
-    MDB_val value = toVal(bytes);
-    rc = mdb_put(txn, m_dbs.meta, &key, &value, 0);
-    return rc == 0 ? Status::ok() : fromMdb(rc, "writing format version");
+    return putSealed(*this, txn, RecordDb::Meta, kFormatVersionKey, bytes);
+}
+
+void Environment::reportCorruption(RecordDb db, std::string_view key, const Status& status) const {
+    m_corruptions.fetch_add(1);
+    if (m_corruptionCounter)
+        m_corruptionCounter->add();
+    std::string id(1, char(db));
+    id.append(key);
+    {
+        std::lock_guard lock(m_reportedMutex);
+        if (std::find(m_reported.begin(), m_reported.end(), id) != m_reported.end() ||
+            m_reported.size() >= kMaxReportedRecords)
+            return;
+        m_reported.push_back(std::move(id));
+    }
+    log::get("storage")->error("corruption detected in database {}: {}; the read is refused "
+                               "(run troupe-server verify, restore from a backup or a replica)",
+                               recordDbName(db), status.message());
 }
 
 int Environment::tryBeginRead(ReadTxn& txn) {
@@ -481,14 +522,13 @@ std::string_view fsyncModeName(FsyncMode mode) {
 }
 
 Result<std::string> Environment::readMeta(MDB_txn* txn, std::string_view key) const {
-    MDB_val k{key.size(), const_cast<char*>(key.data())};
-    MDB_val v;
-    const int rc = mdb_get(txn, m_dbs.meta, &k, &v);
-    if (rc == MDB_NOTFOUND)
-        return Status(ErrorCode::NotFound, "meta key " + std::string(key) + " is not set");
-    if (rc != 0)
-        return fromMdb(rc, "reading meta key " + std::string(key));
-    return std::string(static_cast<const char*>(v.mv_data), v.mv_size);
+    Result<std::string_view> value = getSealed(*this, txn, RecordDb::Meta, key);
+    if (!value) {
+        if (value.status().code() == ErrorCode::NotFound)
+            return Status(ErrorCode::NotFound, "meta key " + std::string(key) + " is not set");
+        return value.status();
+    }
+    return std::string(*value);
 }
 
 } // namespace troupe::storage

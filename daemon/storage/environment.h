@@ -25,13 +25,25 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <lmdb.h>
 
 #include "core/status.h"
+#include "storage/record_seal.h"
 #include "storage/resize_gate.h"
 
+namespace troupe {
+class Counter;
+class MetricsRegistry;
+} // namespace troupe
+
 namespace troupe::storage {
+
+// On-disk format versions (meta `format_version`, resources/docs/formats.md): 1 = records
+// without checksums; 2 = every record sealed (record_seal.h). A writable open upgrades 1 to 2.
+inline constexpr std::uint32_t kFormatVersionLegacy = 1;
+inline constexpr std::uint32_t kFormatVersion = 2;
 
 enum class FsyncMode {
     Always,   // every write transaction is fsynced before it is acknowledged (default)
@@ -53,6 +65,8 @@ struct EnvironmentOptions {
     std::chrono::milliseconds readerWait{50};
     FsyncMode fsync = FsyncMode::Always;
     bool readOnly = false;
+    // Where troupe_corruption_detected_total is counted (none: counted only in the Environment).
+    MetricsRegistry* metrics = nullptr;
 };
 
 // The named databases of DESIGN §5.
@@ -133,6 +147,16 @@ public:
     // The value of `key` in the meta database (NotFound if absent), copied out of `txn`.
     Result<std::string> readMeta(MDB_txn* txn, std::string_view key) const;
 
+    // The on-disk format version found at open (after any upgrade). While it is 1 (a read-only
+    // open of an old directory), records without a checksum are still read.
+    std::uint32_t formatVersion() const { return m_formatVersion; }
+    bool legacyRecords() const { return m_formatVersion < kFormatVersion; }
+
+    // A record failed its checksum or could not be decoded: counts it (corruptionsDetected(),
+    // troupe_corruption_detected_total) and logs it once per record. Any thread.
+    void reportCorruption(RecordDb db, std::string_view key, const Status& status) const;
+    std::uint64_t corruptionsDetected() const { return m_corruptions.load(); }
+
 private:
     friend class ReadTxn;
     Environment() = default;
@@ -141,6 +165,7 @@ private:
     Status grow();
     Status openDatabases();
     Status checkFormatVersion(MDB_txn* txn, bool writable);
+    Status upgradeFormat();
     bool looksFull() const;
     Status commitOnce(const std::function<Status(MDB_txn*)>& body, bool forceSync, bool* mapFull);
 
@@ -158,6 +183,12 @@ private:
     std::atomic<int> m_slotWaiters{0};
     std::mutex m_slotMutex;
     std::condition_variable m_slotFreed;
+    std::uint32_t m_formatVersion = kFormatVersion; // set during open()
+    // Corruption reports: a count, the metric, and the records already logged (bounded).
+    mutable std::atomic<std::uint64_t> m_corruptions{0};
+    Counter* m_corruptionCounter = nullptr;
+    mutable std::mutex m_reportedMutex;
+    mutable std::vector<std::string> m_reported; // guarded by m_reportedMutex
 };
 
 } // namespace troupe::storage

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "storage/log_entry.h"
 #include "storage/mdb_util.h"
+#include "storage/sealed_db.h"
 #include "storage/writer.h"
 
 namespace troupe::storage {
@@ -40,6 +41,12 @@ std::string snapshotDataKey(std::uint32_t shard) {
     return key;
 }
 
+Status truncatedRecord(const Environment& env, std::string_view key) {
+    Status bad(ErrorCode::Corruption, describeRecordKey(RecordDb::RaftLog, key) + " is truncated");
+    env.reportCorruption(RecordDb::RaftLog, key, bad);
+    return bad;
+}
+
 } // namespace
 
 Status LogStore::append(const Environment& env, MDB_txn* txn, std::uint32_t shard,
@@ -50,16 +57,12 @@ Status LogStore::append(const Environment& env, MDB_txn* txn, std::uint32_t shar
 Status LogStore::append(const Environment& env, MDB_txn* txn, std::uint32_t shard,
                         std::uint64_t index, std::uint64_t term, std::uint8_t type,
                         std::string_view payload) {
-    std::string k = logKey(shard, index);
     std::string v;
     v.reserve(9 + payload.size());
     putBigEndian64(v, term);
     v.push_back(char(type));
     v += payload;
-    MDB_val key = detail::toVal(k);
-    MDB_val val = detail::toVal(v);
-    int rc = mdb_put(txn, env.dbs().raftlog, &key, &val, 0);
-    return rc == 0 ? Status::ok() : Environment::fromMdb(rc, "appending to raft log");
+    return putSealed(env, txn, RecordDb::RaftLog, logKey(shard, index), v);
 }
 
 Result<std::vector<RaftLogRecord>> LogStore::read(const Environment& env, MDB_txn* txn,
@@ -81,19 +84,20 @@ Result<std::vector<RaftLogRecord>> LogStore::read(const Environment& env, MDB_tx
         const std::uint64_t index = getBigEndian64(static_cast<const char*>(key.mv_data) + 4);
         if (index > to)
             break;
-        if (val.mv_size < 9)
-            return Status(ErrorCode::Corruption, "raft log record " + std::to_string(index) +
-                                                     " of shard " + std::to_string(shard) +
-                                                     " is truncated");
-        bytes += val.mv_size - 9;
+        Result<std::string_view> value = openSealed(env, RecordDb::RaftLog, key, val);
+        if (!value)
+            return value.status();
+        if (value->size() < 9)
+            return truncatedRecord(env, detail::toView(key));
+        bytes += value->size() - 9;
         if (!out.empty() && bytes > maxBytes)
             break;
-        const auto* p = static_cast<const char*>(val.mv_data);
+        const char* p = value->data();
         RaftLogRecord r;
         r.index = index;
         r.term = getBigEndian64(p);
         r.type = std::uint8_t(p[8]);
-        r.payload.assign(p + 9, val.mv_size - 9);
+        r.payload.assign(p + 9, value->size() - 9);
         out.push_back(std::move(r));
         rc = mdb_cursor_get(cursor.get(), &key, &val, MDB_NEXT);
     }
@@ -104,21 +108,13 @@ Result<std::vector<RaftLogRecord>> LogStore::read(const Environment& env, MDB_tx
 
 Result<std::uint64_t> LogStore::term(const Environment& env, MDB_txn* txn, std::uint32_t shard,
                                      std::uint64_t index) {
-    std::string k = logKey(shard, index);
-    MDB_val key = detail::toVal(k);
-    MDB_val val;
-    int rc = mdb_get(txn, env.dbs().raftlog, &key, &val);
-    if (rc == MDB_NOTFOUND)
-        return Status(ErrorCode::NotFound, "raft log record " + std::to_string(index) +
-                                               " of shard " + std::to_string(shard) +
-                                               " does not exist");
-    if (rc != 0)
-        return Environment::fromMdb(rc, "reading raft log term");
-    if (val.mv_size < 9)
-        return Status(ErrorCode::Corruption, "raft log record " + std::to_string(index) +
-                                                 " of shard " + std::to_string(shard) +
-                                                 " is truncated");
-    return getBigEndian64(val.mv_data);
+    const std::string k = logKey(shard, index);
+    Result<std::string_view> value = getSealed(env, txn, RecordDb::RaftLog, k);
+    if (!value)
+        return value.status();
+    if (value->size() < 9)
+        return truncatedRecord(env, k);
+    return getBigEndian64(value->data());
 }
 
 Status LogStore::truncatePrefix(const Environment& env, MDB_txn* txn, std::uint32_t shard,
@@ -191,9 +187,11 @@ Result<std::uint64_t> LogStore::lastIndex(const Environment& env, MDB_txn* txn,
 
 namespace {
 
-Status malformedState(std::uint32_t shard) {
-    return Status(ErrorCode::Corruption,
-                  "raft state of shard " + std::to_string(shard) + " is malformed");
+Status malformedState(const Environment& env, std::uint32_t shard) {
+    Status bad(ErrorCode::Corruption,
+               "raft state of shard " + std::to_string(shard) + " is malformed");
+    env.reportCorruption(RecordDb::RaftState, shardKey(shard), bad);
+    return bad;
 }
 
 // Reads `count` u64 after a u32 count at *p, advancing *p; false when the value is too short.
@@ -219,23 +217,21 @@ void putIds(std::string& out, const std::vector<std::uint64_t>& ids) {
 } // namespace
 
 Result<RaftState> LogStore::raftState(const Environment& env, MDB_txn* txn, std::uint32_t shard) {
-    std::string k = shardKey(shard);
-    MDB_val key = detail::toVal(k);
-    MDB_val val;
-    int rc = mdb_get(txn, env.dbs().raftstate, &key, &val);
-    if (rc == MDB_NOTFOUND)
+    const std::string k = shardKey(shard);
+    Result<std::string_view> value = getSealed(env, txn, RecordDb::RaftState, k);
+    if (!value && value.status().code() == ErrorCode::NotFound)
         return RaftState{};
-    if (rc != 0)
-        return Environment::fromMdb(rc, "reading raft state");
-    const auto* p = static_cast<const char*>(val.mv_data);
-    const char* end = p + val.mv_size;
-    if (val.mv_size < kHardStateSize)
-        return malformedState(shard);
+    if (!value)
+        return value.status();
+    const char* p = value->data();
+    const char* end = p + value->size();
+    if (value->size() < kHardStateSize)
+        return malformedState(env, shard);
     const auto version = std::uint8_t(p[0]);
     if (version != kHardStateVersion && version != kRaftStateVersion)
-        return malformedState(shard);
-    if (version == kHardStateVersion && val.mv_size != kHardStateSize)
-        return malformedState(shard);
+        return malformedState(env, shard);
+    if (version == kHardStateVersion && value->size() != kHardStateSize)
+        return malformedState(env, shard);
     RaftState st;
     st.hard.term = getBigEndian64(p + 1);
     st.hard.vote = getBigEndian64(p + 9);
@@ -245,13 +241,13 @@ Result<RaftState> LogStore::raftState(const Environment& env, MDB_txn* txn, std:
         return st;
     p += kHardStateSize;
     if (end - p < 16)
-        return malformedState(shard);
+        return malformedState(env, shard);
     st.snapshot.index = getBigEndian64(p);
     st.snapshot.term = getBigEndian64(p + 8);
     p += 16;
     if (!readIds(p, end, &st.snapshot.voters) || !readIds(p, end, &st.snapshot.learners) ||
         p != end)
-        return malformedState(shard);
+        return malformedState(env, shard);
     return st;
 }
 
@@ -270,10 +266,7 @@ Status LogStore::setRaftState(const Environment& env, MDB_txn* txn, std::uint32_
     putBigEndian64(v, state.snapshot.term);
     putIds(v, state.snapshot.voters);
     putIds(v, state.snapshot.learners);
-    MDB_val key = detail::toVal(k);
-    MDB_val val = detail::toVal(v);
-    int rc = mdb_put(txn, env.dbs().raftstate, &key, &val, 0);
-    return rc == 0 ? Status::ok() : Environment::fromMdb(rc, "writing raft state");
+    return putSealed(env, txn, RecordDb::RaftState, k, v);
 }
 
 Result<HardState> LogStore::hardState(const Environment& env, MDB_txn* txn, std::uint32_t shard) {
@@ -294,15 +287,13 @@ Status LogStore::setHardState(const Environment& env, MDB_txn* txn, std::uint32_
 
 Result<std::string> LogStore::snapshotData(const Environment& env, MDB_txn* txn,
                                            std::uint32_t shard) {
-    std::string k = snapshotDataKey(shard);
-    MDB_val key = detail::toVal(k);
-    MDB_val val;
-    int rc = mdb_get(txn, env.dbs().raftstate, &key, &val);
-    if (rc == MDB_NOTFOUND)
+    Result<std::string_view> value =
+        getSealed(env, txn, RecordDb::RaftState, snapshotDataKey(shard));
+    if (!value && value.status().code() == ErrorCode::NotFound)
         return std::string();
-    if (rc != 0)
-        return Environment::fromMdb(rc, "reading snapshot data");
-    return std::string(detail::toView(val));
+    if (!value)
+        return value.status();
+    return std::string(*value);
 }
 
 Status LogStore::setSnapshotData(const Environment& env, MDB_txn* txn, std::uint32_t shard,
@@ -314,9 +305,7 @@ Status LogStore::setSnapshotData(const Environment& env, MDB_txn* txn, std::uint
         return rc == 0 || rc == MDB_NOTFOUND ? Status::ok()
                                              : Environment::fromMdb(rc, "erasing snapshot data");
     }
-    MDB_val val = detail::toVal(data);
-    int rc = mdb_put(txn, env.dbs().raftstate, &key, &val, 0);
-    return rc == 0 ? Status::ok() : Environment::fromMdb(rc, "writing snapshot data");
+    return putSealed(env, txn, RecordDb::RaftState, k, data);
 }
 
 Result<std::vector<std::uint32_t>> LogStore::shards(const Environment& env, MDB_txn* txn) {

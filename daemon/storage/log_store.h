@@ -12,6 +12,7 @@
 //                (version 1, still read: the first five fields only, no snapshot)
 // raftstate key: u32 shard | u8 1           value: the snapshot's data blob (absent = empty)
 // All integers big-endian. Entries (snapshot index, last index] of a shard are present.
+// Every value is sealed with a checksum over its key and bytes (record_seal.h; format 2).
 
 #include <cstdint>
 #include <string>

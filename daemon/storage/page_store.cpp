@@ -9,6 +9,7 @@
 #include "core/bytes.h"
 #include "storage/mdb_util.h"
 #include "storage/page_codec.h"
+#include "storage/sealed_db.h"
 
 namespace troupe::storage {
 
@@ -51,18 +52,19 @@ Status deleteFrom(const Environment& env, MDB_txn* txn, std::uint64_t actorId,
 
 Result<std::uint32_t> PageStore::dbSize(const Environment& env, MDB_txn* txn,
                                         std::uint64_t actorId) {
-    std::string k = pageKey(actorId, 0);
-    MDB_val key = detail::toVal(k);
-    MDB_val val;
-    int rc = mdb_get(txn, env.dbs().pages, &key, &val);
-    if (rc == MDB_NOTFOUND)
+    const std::string k = pageKey(actorId, 0);
+    Result<std::string_view> header = getSealed(env, txn, RecordDb::Pages, k);
+    if (!header && header.status().code() == ErrorCode::NotFound)
         return std::uint32_t(0);
-    if (rc != 0)
-        return Environment::fromMdb(rc, "reading actor header");
-    if (val.mv_size != 5 || static_cast<const std::uint8_t*>(val.mv_data)[0] != kHeaderVersion)
-        return Status(ErrorCode::Corruption,
-                      "actor " + std::to_string(actorId) + ": bad page header record");
-    return getBigEndian32(static_cast<const char*>(val.mv_data) + 1);
+    if (!header)
+        return header.status();
+    if (header->size() != 5 || std::uint8_t((*header)[0]) != kHeaderVersion) {
+        Status bad(ErrorCode::Corruption,
+                   "actor " + std::to_string(actorId) + ": bad page header record");
+        env.reportCorruption(RecordDb::Pages, k, bad);
+        return bad;
+    }
+    return getBigEndian32(header->data() + 1);
 }
 
 Status PageStore::readPage(const Environment& env, MDB_txn* txn, std::uint64_t actorId,
@@ -76,20 +78,20 @@ Status PageStore::readPage(const Environment& env, MDB_txn* txn, std::uint64_t a
         return Status(ErrorCode::NotFound, "actor " + std::to_string(actorId) + ": page " +
                                                std::to_string(pgno) + " is beyond the size " +
                                                std::to_string(*size));
-    std::string k = pageKey(actorId, pgno);
-    MDB_val key = detail::toVal(k);
-    MDB_val val;
-    int rc = mdb_get(txn, env.dbs().pages, &key, &val);
-    if (rc == MDB_NOTFOUND) {
+    const std::string k = pageKey(actorId, pgno);
+    Result<std::string_view> stored = getSealed(env, txn, RecordDb::Pages, k);
+    if (!stored && stored.status().code() == ErrorCode::NotFound) {
         std::memset(page, 0, kPageSize);
         return Status::ok();
     }
-    if (rc != 0)
-        return Environment::fromMdb(rc, "reading page");
-    Status s = decodePage(detail::toView(val), page);
-    if (!s)
-        return s.withContext("actor " + std::to_string(actorId) + " page " + std::to_string(pgno));
-    return Status::ok();
+    if (!stored)
+        return stored.status();
+    Status s = decodePage(*stored, page);
+    if (!s) {
+        s = s.withContext("actor " + std::to_string(actorId) + " page " + std::to_string(pgno));
+        env.reportCorruption(RecordDb::Pages, k, s);
+    }
+    return s;
 }
 
 Status PageStore::apply(const Environment& env, MDB_txn* txn, const WriteSet& ws,
@@ -98,13 +100,9 @@ Status PageStore::apply(const Environment& env, MDB_txn* txn, const WriteSet& ws
     for (const StoredPage& p : ws.pages) {
         if (p.pgno == 0 || p.pgno > ws.dbPages)
             continue; // outside the new size: dropped below anyway
-        std::string k = pageKey(ws.actorId, p.pgno);
-        MDB_val key = detail::toVal(k);
-        MDB_val val = detail::toVal(p.stored);
-        int rc = mdb_put(txn, env.dbs().pages, &key, &val, 0);
-        if (rc != 0)
-            return Environment::fromMdb(rc, "writing page");
-        bytes += p.stored.size();
+        TROUPE_RETURN_IF_ERROR(
+            putSealed(env, txn, RecordDb::Pages, pageKey(ws.actorId, p.pgno), p.stored));
+        bytes += p.stored.size() + kSealSize;
     }
 
     Result<std::uint32_t> oldSize = dbSize(env, txn, ws.actorId);
@@ -116,13 +114,8 @@ Status PageStore::apply(const Environment& env, MDB_txn* txn, const WriteSet& ws
     std::string header;
     header.push_back(char(kHeaderVersion));
     putBigEndian32(header, ws.dbPages);
-    std::string k = pageKey(ws.actorId, 0);
-    MDB_val key = detail::toVal(k);
-    MDB_val val = detail::toVal(header);
-    int rc = mdb_put(txn, env.dbs().pages, &key, &val, 0);
-    if (rc != 0)
-        return Environment::fromMdb(rc, "writing actor header");
-    bytes += header.size();
+    TROUPE_RETURN_IF_ERROR(putSealed(env, txn, RecordDb::Pages, pageKey(ws.actorId, 0), header));
+    bytes += header.size() + kSealSize;
     if (bytesWritten)
         *bytesWritten = bytes;
     return Status::ok();

@@ -5,6 +5,7 @@
 // Key:   u64 actor id | u32 pgno (big-endian; pgno 0 is the actor's header)
 // Value: pgno 0:  u8 version (1) | u32 database size in pages
 //        pgno >0: a stored page (page_codec)
+//        each sealed with a checksum over key and value (record_seal.h; format 2)
 //
 // Readers call these in their own ReadTxn from any thread; apply/removeAll run in the
 // Writer's write transaction.
@@ -27,7 +28,8 @@ public:
 
     // Reads page `pgno` into `page` (kPageSize bytes). A page inside the database size that
     // has no record reads as zeros (SQLite may extend a file without writing every page);
-    // NotFound for pgno beyond the size; Corruption for an undecodable record.
+    // NotFound for pgno beyond the size; Corruption (naming actor and page, reported to the
+    // Environment) for a record that fails its checksum or does not decode.
     static Status readPage(const Environment& env, MDB_txn* txn, std::uint64_t actorId,
                            std::uint32_t pgno, std::uint8_t* page);
 

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "storage/catalog.h"
 #include "storage/page_store.h"
+#include "storage/sealed_db.h"
 
 namespace troupe::storage {
 
@@ -60,9 +61,7 @@ Status applyEntry(const Environment& env, MDB_txn* txn, const LogEntry& entry,
                 return Environment::fromMdb(rc, "erasing meta key " + op.key);
             continue;
         }
-        MDB_val value{op.value.size(), const_cast<char*>(op.value.data())};
-        if (const int rc = mdb_put(txn, env.dbs().meta, &key, &value, 0); rc != 0)
-            return Environment::fromMdb(rc, "writing meta key " + op.key);
+        TROUPE_RETURN_IF_ERROR(putSealed(env, txn, RecordDb::Meta, op.key, op.value));
         *bytesWritten += op.key.size() + op.value.size();
     }
     return Status::ok();

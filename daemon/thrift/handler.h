@@ -84,6 +84,7 @@ public:
                           const std::string& actorname) override;
     void admin_schema(gen::AdminSchema& out, const std::string& actortype) override;
     void admin_metrics(std::map<std::string, double>& out) override;
+    void admin_verify(gen::AdminVerifyResult& out) override;
 
     const std::optional<std::string>& user() const { return m_user; }
 

@@ -1,13 +1,16 @@
 // The admin_* methods of ActordbHandler (handler.h): TroupeDB's extensions of the Actordb
 // service for the console and the shell. Each one checks admin rights first, then reads the
 // node's state through the query facade (SHOW shards, the schema and access snapshots, the
-// catalog) or storage inspection (sql/actor_inspect.h); none of them changes anything.
+// catalog) or storage inspection (sql/actor_inspect.h, storage/verify.h); none of them changes
+// anything.
 
 #include <algorithm>
 
+#include "core/log.h"
 #include "sql/access.h"
 #include "sql/actor_inspect.h"
 #include "sql/schema.h"
+#include "storage/verify.h"
 #include "thrift/convert.h"
 #include "thrift/handler.h"
 
@@ -164,6 +167,30 @@ void ActordbHandler::admin_metrics(std::map<std::string, double>& out) {
     const MetricsRegistry& registry =
         m_facts.metrics ? *m_facts.metrics : MetricsRegistry::global();
     out = parsePrometheusText(registry.renderPrometheus());
+}
+
+void ActordbHandler::admin_verify(gen::AdminVerifyResult& out) {
+    requireAdmin();
+    storage::Environment& env = m_db.engine().environment();
+    auto txn = env.beginRead();
+    if (!txn)
+        fail(txn.status());
+    const storage::VerifyReport report = storage::verifyRecords(env, txn->get());
+    txn->reset();
+    log::get("storage")->info("admin_verify by {}: {} records checked, {} errors", requireLogin(),
+                              report.records(), report.errorCount());
+    out.clean = report.clean();
+    out.formatVersion = std::int32_t(report.formatVersion);
+    out.errorCount = std::int64_t(report.errorCount());
+    out.errors = report.errors;
+    for (const storage::VerifyDbStats& d : report.dbs) {
+        gen::AdminVerifyDb db;
+        db.name = d.name;
+        db.records = std::int64_t(d.records);
+        db.errors = std::int64_t(d.errors);
+        db.legacy = std::int64_t(d.legacy);
+        out.dbs.push_back(std::move(db));
+    }
 }
 
 } // namespace troupe::thrift

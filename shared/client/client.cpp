@@ -449,4 +449,17 @@ Result<std::map<std::string, double>> Client::metrics() {
     return out;
 }
 
+Result<VerifyInfo> Client::verify() {
+    gen::AdminVerifyResult in;
+    TROUPE_RETURN_IF_ERROR(m_impl->run([&](gen::ActordbClient& c) { c.admin_verify(in); }));
+    VerifyInfo out;
+    out.clean = in.clean;
+    out.formatVersion = in.formatVersion;
+    out.errorCount = in.errorCount;
+    out.errors = in.errors;
+    for (const gen::AdminVerifyDb& d : in.dbs)
+        out.dbs.push_back(VerifyDbInfo{d.name, d.records, d.errors, d.legacy});
+    return out;
+}
+
 } // namespace troupe::client

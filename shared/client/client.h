@@ -88,6 +88,22 @@ struct ActorInfo {
     int shard = 0;
 };
 
+// admin_verify's answer: what a walk over every stored record found (per LMDB database).
+struct VerifyDbInfo {
+    std::string name; // "actors", "pages", "raftlog", "raftstate", "meta"
+    std::int64_t records = 0;
+    std::int64_t errors = 0;
+    std::int64_t legacy = 0; // format-1 records without a checksum
+};
+
+struct VerifyInfo {
+    bool clean = true;
+    int formatVersion = 0;
+    std::vector<VerifyDbInfo> dbs;
+    std::int64_t errorCount = 0;
+    std::vector<std::string> errors; // the first 100
+};
+
 struct SchemaVersion {
     int version = 0;
     std::vector<std::string> statements; // what moved the type from version-1 to version
@@ -174,6 +190,8 @@ public:
     Result<SchemaInfo> schemaInfo(const std::string& type = {});
     // The /metrics samples as name -> value.
     Result<std::map<std::string, double>> metrics();
+    // Checks every stored record on the node (checksums, decoding) while it serves.
+    Result<VerifyInfo> verify();
 
     class Impl;
 

@@ -181,6 +181,24 @@ struct AdminSchema
   2: required list<AdminActorType> types
 }
 
+// What admin_verify found in one LMDB database (resources/docs/operations.md, "Verifying").
+struct AdminVerifyDb
+{
+  1: required string name,     // "actors", "pages", "raftlog", "raftstate", "meta"
+  2: required i64 records,     // records checked
+  3: required i64 errors,      // records that failed (or a B-tree walk LMDB refused)
+  4: required i64 legacy       // format-1 records without a checksum (not yet upgraded)
+}
+
+struct AdminVerifyResult
+{
+  1: required bool clean,
+  2: required i32 formatVersion,        // the on-disk format (2: every record has a checksum)
+  3: required list<AdminVerifyDb> dbs,
+  4: required i64 errorCount,
+  5: required list<string> errors       // the first 100: "pages: actor 7 page 3 fails its checksum (damaged data)"
+}
+
 service Actordb
 {
   string protocolVersion(),
@@ -269,5 +287,9 @@ service Actordb
   AdminSchema admin_schema(1: string actortype = "") throws (1: InvalidRequestException ire),
 
   // The metrics of /metrics (Prometheus names, unlabelled) as name -> value.
-  map<string,double> admin_metrics() throws (1: InvalidRequestException ire)
+  map<string,double> admin_metrics() throws (1: InvalidRequestException ire),
+
+  // Checks every stored record (its checksum and that it decodes) in one read snapshot while
+  // the node serves; reads the whole data directory, so it takes a while on a big node.
+  AdminVerifyResult admin_verify() throws (1: InvalidRequestException ire)
 }

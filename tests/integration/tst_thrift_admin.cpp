@@ -329,6 +329,37 @@ private slots:
         QVERIFY(again->at(writes) > m->at(writes));
     }
 
+    // admin_verify walks every stored record while the node serves (admin only), and the
+    // offline `troupe-server verify` reads the same directory read-only beside the server.
+    void verifyOnlineAndOffline() {
+        Client anonymous;
+        QVERIFY(anonymous.connect(options()).isOk());
+        QCOMPARE(anonymous.verify().status().code(), ErrorCode::NotLoggedIn);
+        Client reader;
+        QVERIFY(login(reader, "reader", "readpass"));
+        QCOMPARE(reader.verify().status().code(), ErrorCode::NotPermitted);
+        Client c;
+        QVERIFY(login(c, "root", "rootpass"));
+        auto v = c.verify();
+        QVERIFY2(v.isOk(), str(v.status()));
+        QVERIFY(v->clean);
+        QCOMPARE(v->formatVersion, 2);
+        QCOMPARE(v->errorCount, std::int64_t(0));
+        QCOMPARE(v->dbs.size(), std::size_t(5));
+        std::int64_t pages = 0;
+        for (const auto& db : v->dbs)
+            if (db.name == "pages")
+                pages = db.records;
+        QVERIFY(pages >= 30); // 30 actors, a header and a page each at least
+
+        Run offline = runProgram(troupe::test::serverBinary(),
+                                 {"verify", "--data-dir", m_tmp.path() + "/node/data"});
+        QVERIFY2(offline.exitCode == 0, qPrintable(offline.describe()));
+        QVERIFY2(offline.out.contains("OK: "), qPrintable(offline.describe()));
+        Run usage = runProgram(troupe::test::serverBinary(), {"verify"});
+        QCOMPARE(usage.exitCode, 2);
+    }
+
     // Python code generated from troupe.thrift: an old method and admin ones on one connection.
     void pythonCallsAdminMethod() {
         Run probe = runProgram("/usr/bin/python3", {"-c", "import thrift"});

@@ -25,6 +25,9 @@ private slots:
         QTest::newRow("cluster") << "show cluster" << Kind::Cluster << ""
                                  << ""
                                  << "";
+        QTest::newRow("verify") << "show verify;" << Kind::Verify << ""
+                                << ""
+                                << "";
         QTest::newRow("any case, semicolon") << "  SHOW Cluster ; " << Kind::Cluster << ""
                                              << ""
                                              << "";

@@ -277,6 +277,8 @@ private slots:
                         std::string value(1, char(1));
                         for (std::uint64_t v : {4, 2, 3, 3})
                             putBigEndian64(value, v);
+                        // A version-1 payload, sealed as format 2 stores every value.
+                        value = sealRecord(RecordDb::RaftState, key, value);
                         MDB_val k{key.size(), key.data()};
                         MDB_val v{value.size(), value.data()};
                         return mdb_put(txn, f->env->dbs().raftstate, &k, &v, 0) == 0

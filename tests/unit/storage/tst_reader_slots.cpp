@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/sealed_db.h"
 #include "storage_test_util.h"
 #include "support/poll.h"
 
@@ -18,12 +19,8 @@ using namespace troupe::storage::test;
 namespace {
 
 Status putMeta(Environment& env, std::string_view key, std::string_view value) {
-    return env.write([&](MDB_txn* txn) -> Status {
-        MDB_val k{key.size(), const_cast<char*>(key.data())};
-        MDB_val v{value.size(), const_cast<char*>(value.data())};
-        const int rc = mdb_put(txn, env.dbs().meta, &k, &v, 0);
-        return rc == 0 ? Status::ok() : Environment::fromMdb(rc, "put");
-    });
+    return env.write(
+        [&](MDB_txn* txn) -> Status { return putSealed(env, txn, RecordDb::Meta, key, value); });
 }
 
 // Takes every free reader slot; the last attempt's status is returned in `last`.

@@ -415,9 +415,17 @@ private slots:
         QTest::addColumn<QByteArray>("version");
         QTest::addColumn<ErrorCode>("code");
         QTest::addColumn<QString>("message");
-        QTest::newRow("current") << QByteArray("\0\0\0\1", 4) << ErrorCode::Ok << "";
-        QTest::newRow("newer") << QByteArray("\0\0\0\2", 4) << ErrorCode::InvalidArgument
+        // Format 1 wrote the bare u32 (and is upgraded on open); format 2 seals it.
+        QTest::newRow("format 1") << QByteArray("\0\0\0\1", 4) << ErrorCode::Ok << "";
+        const std::string v2 = sealRecord(RecordDb::Meta, "format_version", {"\0\0\0\2", 4});
+        QTest::newRow("format 2") << QByteArray(v2.data(), qsizetype(v2.size())) << ErrorCode::Ok
+                                  << "";
+        QTest::newRow("newer") << QByteArray("\0\0\0\3", 4) << ErrorCode::InvalidArgument
                                << "newer than this build supports";
+        std::string damaged = sealRecord(RecordDb::Meta, "format_version", {"\0\0\0\2", 4});
+        damaged[3] = '\3'; // version 3 under the checksum of version 2
+        QTest::newRow("damaged seal") << QByteArray(damaged.data(), qsizetype(damaged.size()))
+                                      << ErrorCode::Corruption << "fails its checksum";
         QTest::newRow("zero") << QByteArray("\0\0\0\0", 4) << ErrorCode::Corruption
                               << "unknown on-disk format version";
         QTest::newRow("garbage") << QByteArray("abc") << ErrorCode::Corruption << "expected 4";
