@@ -106,7 +106,7 @@ private slots:
         QVERIFY2(filled, filled.status().toString().c_str());
         QCOMPARE(filled->rowsChanged, 3000);
 
-        Session streaming{"", 16 * 1024};
+        Session streaming{"", {}, 16 * 1024};
         auto r = (*db)->query(streaming, "ACTOR big(a); SELECT id, v FROM t ORDER BY id");
         QVERIFY2(r, r.status().toString().c_str());
         QVERIFY(r->spilled);
