@@ -34,7 +34,9 @@ const std::filesystem::path kBaseDir = "/fuzz/etc";
 // The Config that `rendered` applies to on top of the defaults; it must apply and validate.
 Config reapply(const std::string& rendered) {
     Config again = defaultConfig();
-    Status s = applyConfigText(rendered, "rendered.conf", kBaseDir, again);
+    // No base directory: a relative path given as a flag stays relative (to the working
+    // directory), as it was on the command line; paths from a file are already resolved.
+    Status s = applyConfigText(rendered, "rendered.conf", {}, again);
     if (s.isOk())
         s = validateConfig(again);
     if (!s.isOk())
