@@ -761,6 +761,31 @@ sql::EngineOptions toEngineOptions(const Config& c) {
 
 namespace {
 
+// Well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF). A
+// flag's value must be, so that --check-config prints a file that TOML can hold.
+bool isUtf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const std::size_t n = c < 0x80                 ? 1
+                              : c >= 0xC2 && c <= 0xDF ? 2
+                              : (c & 0xF0) == 0xE0     ? 3
+                              : c >= 0xF0 && c <= 0xF4 ? 4
+                                                       : 0;
+        if (n == 0 || s.size() - i < n)
+            return false;
+        for (std::size_t k = 1; k < n; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80)
+                return false;
+        const auto c1 = static_cast<unsigned char>(n > 1 ? s[i + 1] : 0);
+        if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+            (c == 0xF4 && c1 > 0x8F))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
 CommandLine exitWith(int code, std::string message) {
     CommandLine r;
     r.action = CommandLine::Action::Exit;
@@ -845,6 +870,9 @@ CommandLine parseCommandLine(const std::vector<std::string>& args, const Config&
     for (std::size_t i = 0; i < specs.size(); ++i) {
         if (options[i]->count() == 0)
             continue;
+        if (!isUtf8(values[i]))
+            return exitWith(2, "troupe-server: " + std::string(specs[i].flag) +
+                                   ": not valid UTF-8 (troupe.conf, TOML, could not hold it)");
         RawValue v;
         v.text = values[i];
         v.fromFlag = true;

@@ -215,7 +215,11 @@ ParseResult parseRequest(std::string_view data, const ParseLimits& limits) {
     if (!headEnd || *headEnd > limits.maxHeadBytes) {
         if (data.size() <= limits.maxHeadBytes && !headEnd)
             return {};
-        bool inRequestLine = lines.empty() && data.find('\n', start) == std::string_view::npos;
+        // By where the request line ends, not by what has arrived: the status must not depend
+        // on how the bytes were cut into reads.
+        const std::size_t lineEnd = data.find('\n', start);
+        const bool inRequestLine =
+            lineEnd == std::string_view::npos || lineEnd >= limits.maxHeadBytes;
         return inRequestLine ? error(414, "request line too long")
                              : error(431, "request head larger than " +
                                               std::to_string(limits.maxHeadBytes) + " bytes");

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #include "sql/sql_text.h"
@@ -449,11 +450,30 @@ std::string valueText(const Value& value) {
     return {};
 }
 
+namespace {
+
+// A REAL as SQLite reads it back: the same type (2.0, not the integer 2) and value (+-Inf as
+// 9e999, which SQLite reads as Inf; NaN, which SQLite stores as NULL, as NULL).
+std::string realLiteral(double d) {
+    if (std::isnan(d))
+        return "NULL";
+    if (std::isinf(d))
+        return d > 0 ? "9e999" : "-9e999";
+    std::string text = valueText(Value{d});
+    if (text.find_first_of(".e") == std::string::npos)
+        text += ".0";
+    return text;
+}
+
+} // namespace
+
 std::string sqlLiteral(const Value& value) {
     if (std::holds_alternative<std::monostate>(value))
         return "NULL";
-    if (std::holds_alternative<std::int64_t>(value) || std::holds_alternative<double>(value))
+    if (std::holds_alternative<std::int64_t>(value))
         return valueText(value);
+    if (const auto* d = std::get_if<double>(&value))
+        return realLiteral(*d);
     if (const auto* b = std::get_if<Blob>(&value)) {
         static const char* const kHex = "0123456789ABCDEF";
         std::string out = "X'";

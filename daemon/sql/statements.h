@@ -54,7 +54,8 @@ bool isReadOnlyStatement(std::string_view statement);
 
 // Parses an SQL literal: integer, real, 'text' (with '' escapes), NULL, X'hex'.
 Result<Value> parseLiteral(std::string_view text);
-// The SQL literal for a value ('it''s', 12, 1.5, NULL, X'00ff').
+// The SQL literal for a value ('it''s', 12, 1.5, 2.0, NULL, X'00ff') that SQLite reads as the
+// same type and value: a REAL always has a '.' or an exponent, +-Inf is 9e999/-9e999, NaN NULL.
 std::string sqlLiteral(const Value& value);
 // A value's text form ('it''s' inside quotes becomes it''s): what goes between '...'.
 std::string quotedTextBody(const Value& value);

@@ -19,7 +19,8 @@
 
 namespace troupe::thrift {
 
-namespace gen = ::troupe::thrift::gen;
+// The generated types are troupe::thrift::gen (no alias here: clang rejects an alias that
+// redefines the namespace it names).
 
 gen::ErrorCode::type thriftErrorCode(ErrorCode code);
 gen::InvalidRequestException invalidRequest(const Status& status);

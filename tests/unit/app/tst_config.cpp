@@ -486,6 +486,23 @@ file = "/var/log/troupe.log"
         QVERIFY(reparsed == direct.config);
     }
 
+    // Found by the config fuzzer: a flag value that is not UTF-8 was accepted, and
+    // --check-config then printed a troupe.conf that troupe-server cannot read (TOML is UTF-8).
+    void checkConfigPrintedAnUnreadableFileForANonUtf8Flag() {
+        for (const char* bad :
+             {"a\xff", "\xc3", "\xe0\x80\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
+            CommandLine r = parse({"--check-config", "--data-dir", bad});
+            QCOMPARE(r.exitCode, 2);
+            QVERIFY2(r.message.find("--data-dir: not valid UTF-8") != std::string::npos,
+                     r.message.c_str());
+        }
+        CommandLine ok = parse({"--check-config", "--data-dir", "/n\xc3\xa9\xf0\x9f\x98\x80"});
+        QCOMPARE(ok.exitCode, 0);
+        Config reparsed = defaultConfig();
+        QVERIFY(applyConfigText(ok.message, "rendered", {}, reparsed).isOk());
+        QCOMPARE(reparsed.dataDir.string(), std::string("/n\xc3\xa9\xf0\x9f\x98\x80"));
+    }
+
     void engineOptions() {
         Config c = defaultConfig();
         c.dataDir = "/d";

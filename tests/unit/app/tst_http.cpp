@@ -145,6 +145,21 @@ private slots:
             QCOMPARE(r.consumed, std::size_t(input.size()));
     }
 
+    // Found by the http_request fuzzer: an over-long request line got 414 when its first
+    // 8 KiB arrived before its end, but 431 when the whole head arrived in one read.
+    void requestLineTooLongGotADifferentStatusWhenSentWhole() {
+        const std::string line = "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n";
+        const std::string head = line + "Host: a\r\n\r\n";
+        ParseResult prefix = parseRequest(std::string_view(head).substr(0, 8500));
+        ParseResult whole = parseRequest(head);
+        QCOMPARE(prefix.errorStatus, 414);
+        QCOMPARE(whole.errorStatus, 414);
+        // A short request line with too many header bytes is 431 either way.
+        const std::string big = "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(9000, 'x');
+        QCOMPARE(parseRequest(big).errorStatus, 431);
+        QCOMPARE(parseRequest(big + "\r\n\r\n").errorStatus, 431);
+    }
+
     void parserFields() {
         std::string in = "GET http://example.org/metrics?x=1 HTTP/1.1\r\nHOST: e\r\n"
                          "Connection: keep-alive, Close\r\nContent-Length: 3\r\n\r\nabcGET";
