@@ -7,6 +7,8 @@
 //
 // Owned by the executor worker that owns the actor; used only on that thread.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -21,6 +23,8 @@
 #include "sql/vfs.h"
 
 namespace troupe::sql {
+
+class CancelToken;
 
 // Where the rows of a large result go (ActorConnection::run).
 struct SpillPolicy {
@@ -65,6 +69,25 @@ public:
     // Page cache hits and misses since the last call.
     void takeCacheStats(std::uint64_t& hits, std::uint64_t& misses);
 
+    // Interrupting SQL (issue 13; resources/docs/security.md "time limits"). Between
+    // armInterrupt() and disarmInterrupt() SQLite calls a progress handler every
+    // kProgressSteps virtual-machine steps (a clock read and two atomic loads: cheap). It stops
+    // the running statement with SQLITE_INTERRUPT once the deadline has passed, `cancel` is
+    // cancelled or `stopping` is set. The executor arms it around a request's own SQL only:
+    // BEGIN, COMMIT, schema migrations and internal statements are never interrupted.
+    struct InterruptCheck {
+        std::chrono::steady_clock::time_point deadline =
+            std::chrono::steady_clock::time_point::max();
+        std::chrono::milliseconds limit{0};          // the time limit, for the error message
+        const CancelToken* cancel = nullptr;         // the request's token
+        const std::atomic<bool>* stopping = nullptr; // the executor's "interrupt everything"
+    };
+    static constexpr int kProgressSteps = 1000;
+    void armInterrupt(const InterruptCheck& check);
+    // Removes the handler. Returns why it stopped the SQL since armInterrupt(): Timeout,
+    // Interrupted or ShuttingDown; OK when it did not.
+    Status disarmInterrupt();
+
 private:
     ActorConnection() = default;
     static int authorize(void* self, int action, const char* a, const char* b, const char*,
@@ -88,6 +111,12 @@ private:
     sqlite3* m_db = nullptr;
     ActorFile* m_file = nullptr;
     bool m_internal = false; // an internal statement is running: the authorizer lets it pass
+
+    static int onProgress(void* self);
+    Status interruption() const;
+    enum class StoppedBy { Nothing, Deadline, Token, Stopping };
+    InterruptCheck m_interrupt;
+    StoppedBy m_stoppedBy = StoppedBy::Nothing;
 };
 
 } // namespace troupe::sql

@@ -66,6 +66,13 @@ public:
     };
     Status runParallel(std::vector<Work> work, const std::vector<Value>& params);
 
+    // The time limit and cancel token of the request (ExecFlags::timeLimit, ::cancel), given to
+    // the SQL it runs in every actor (run, runParallel).
+    void limitSql(const ExecFlags& limits) {
+        m_limits.timeLimit = limits.timeLimit;
+        m_limits.cancel = limits.cancel;
+    }
+
     // The actor is deleted when the transaction commits (PRAGMA delete).
     void deleteAtCommit(const ActorRef& actor) { m_deletes.insert(actor); }
     // The actor becomes a copy of the committed state of `source` (same type) at commit
@@ -95,6 +102,7 @@ private:
     std::set<ActorRef> m_deletes;
     std::map<ActorRef, std::string> m_copies;
     bool m_finished = false;
+    ExecFlags m_limits; // timeLimit and cancel only
 };
 
 } // namespace troupe::sql
