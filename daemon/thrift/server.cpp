@@ -9,7 +9,9 @@
 #include <thrift/transport/TTransportException.h>
 
 #include "core/log.h"
+#include "net/peer_watch.h"
 #include "net/tls_context.h"
+#include "sql/process_list.h"
 #include "thrift/handler.h"
 #include "thrift/transport.h"
 
@@ -115,7 +117,18 @@ void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStre
             transport, limit, limit, /*strictRead=*/true, /*strictWrite=*/true);
     ServerFacts facts = m_options.facts;
     facts.ports["thrift"] = port();
-    auto handler = std::make_shared<ActordbHandler>(m_db, peer, std::move(facts));
+    // In SHOW PROCESSLIST and KILL's reach (MySQL), with its calls cancelled when it goes away.
+    asio::ip::tcp::socket& socket = connection.socket();
+    asio::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    auto process = m_db.processes().add(
+        ec ? std::string("?") : remote.address().to_string() + ":" + std::to_string(remote.port()),
+        [&socket] {
+            asio::error_code ignored;
+            socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        });
+    sql::ProcessList::Registration* registration = process.get();
+    auto handler = std::make_shared<ActordbHandler>(m_db, peer, std::move(facts), registration);
     gen::ActordbProcessor processor(handler);
     try {
         for (bool first = true;; first = false) {
@@ -124,7 +137,15 @@ void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStre
             if (!transport->beginMessage())
                 break;
             connection.expectWithin(std::chrono::milliseconds(0)); // a call may take its time
-            if (!processor.process(protocol, protocol, nullptr))
+            bool served = false;
+            {
+                const net::PeerWatch::Guard watching = net::PeerWatch::shared().watch(
+                    net::PeerWatch::NativeSocket(socket.native_handle()),
+                    [registration] { registration->clientGone(); });
+                served = processor.process(protocol, protocol, nullptr);
+            }
+            registration->end();
+            if (!served)
                 break;
             transport->endMessage();
         }
