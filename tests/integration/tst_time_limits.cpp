@@ -200,7 +200,7 @@ private slots:
         QVERIFY2(timedOut.error->errorMessage().find("maximum statement execution time exceeded") !=
                      std::string::npos,
                  timedOut.describe().c_str());
-        const Answer again = query(endless, "ACTOR type1(t1); SELECT count(*) FROM tab", 2s);
+        const Answer again = query(endless, "ACTOR type1(t1) create; SELECT count(*) FROM tab", 2s);
         QVERIFY2(again.ok && !again.error, again.describe().c_str());
     }
 
@@ -269,7 +269,7 @@ private slots:
         QVERIFY(query(root, "KILL QUERY " + std::to_string(victim.connectionId())).ok);
         const Answer killed = readAnswer(victim, 5s);
         QVERIFY2(killed.error && killed.code() == 1317, killed.describe().c_str());
-        QVERIFY(query(victim, "ACTOR type1(k1); SELECT 1", 5s).ok);
+        QVERIFY(query(victim, "ACTOR type1(k1) create; SELECT 1", 5s).ok);
     }
 
     // A client that leaves while its endless statement runs frees the actor (and the only
@@ -301,7 +301,8 @@ private slots:
         }
         RawMysqlClient next(m_b.ports.mysql);
         QVERIFY(login(next, "root", "rootpass"));
-        const Answer a = query(next, "ACTOR type1(" + actor + "); SELECT count(*) FROM tab", 5s);
+        const Answer a =
+            query(next, "ACTOR type1(" + actor + ") create; SELECT count(*) FROM tab", 5s);
         QVERIFY2(a.ok && a.rows.size() == 1, a.describe().c_str());
     }
 
