@@ -333,6 +333,12 @@ const std::vector<OptionSpec>& optionSpecs() {
         {"sql", "max_request_size", "--max-request-size", "SIZE",
          "largest request accepted (16MiB)",
          [](const RawValue& v, Config& c) { return readSize(v, 1024, kGiB, c.maxRequestSize); }},
+        {"sql", "statement_timeout", "--statement-timeout", "DURATION",
+         "stop a request's SQL after it ran this long in an actor, 0 = never (60s)",
+         [](const RawValue& v, Config& c) {
+             return readDuration(v, std::chrono::milliseconds(0), std::chrono::hours(24 * 365),
+                                 c.statementTimeout);
+         }},
         {"mysql", "max_connections", "--mysql-max-connections", "N",
          "MySQL connections served at once; more get error 1040 (1000)",
          [](const RawValue& v, Config& c) {
@@ -706,7 +712,8 @@ std::string renderConfig(const Config& c) {
         << "page_cache = " << escapeToml(formatSize(c.pageCacheSize)) << "\n"
         << "executor_threads = " << c.executorThreads << "\n"
         << "kv_shards = " << c.kvShards << "\n"
-        << "max_request_size = " << escapeToml(formatSize(c.maxRequestSize)) << "\n\n";
+        << "max_request_size = " << escapeToml(formatSize(c.maxRequestSize)) << "\n"
+        << "statement_timeout = " << escapeToml(formatDuration(c.statementTimeout)) << "\n\n";
     out << "[mysql]\n"
         << "max_connections = " << c.mysqlMaxConnections << "\n"
         << "idle_timeout = " << escapeToml(formatDuration(c.mysqlIdleTimeout)) << "\n"
@@ -742,6 +749,7 @@ sql::DatabaseOptions toDatabaseOptions(const Config& c) {
     o.nodeName = c.nodeName;
     o.kvShards = c.kvShards;
     o.maxRequestBytes = static_cast<std::size_t>(c.maxRequestSize);
+    o.statementTimeout = c.statementTimeout;
     return o;
 }
 

@@ -47,6 +47,7 @@ struct Config {
     unsigned executorThreads = 0;               // 0 = number of cores (at least 2)
     unsigned kvShards = 4;                      // fixed at init
     std::uint64_t maxRequestSize = 16ull << 20; // bytes
+    std::chrono::milliseconds statementTimeout{std::chrono::seconds(60)}; // 0 = no limit
 
     std::size_t mysqlMaxConnections = 1000;
     std::chrono::milliseconds mysqlIdleTimeout{std::chrono::hours(8)}; // 0 = never

@@ -303,6 +303,10 @@ void Server::shutdown(Parts& parts) {
         notify("STOPPING=1");
     }
     auto started = std::chrono::steady_clock::now();
+    // First stop every running statement (and any a client still sends) with ShuttingDown: a
+    // statement that never ends must not hold up the front ends, which wait for their calls.
+    if (parts.database)
+        parts.database->interruptAll();
     if (parts.http)
         parts.http->stopAndWait(); // no new requests; in-flight ones answered
     if (parts.thrift) {

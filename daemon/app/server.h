@@ -6,7 +6,8 @@
 //   lock the data directory -> HTTP status server (/health answers during recovery)
 //   -> Engine::open (recovery) -> ready: /ready 200, READY=1 to systemd, "listening" line
 //   ... until requestStop() ...
-//   -> not ready: /ready 503, STOPPING=1 -> HTTP stops accepting, finishes in-flight responses
+//   -> not ready: /ready 503, STOPPING=1 -> running SQL interrupted (Database::interruptAll)
+//   -> HTTP stops accepting, finishes in-flight responses
 //   -> Engine::shutdown (flush, close LMDB) -> unlock.
 //
 // Future front ends (Thrift, MySQL, node transport) start after the engine and stop before it,

@@ -12,6 +12,8 @@ namespace troupe::mysql {
 // - Conditions only TroupeDB has (no leader, consensus impossible, too many attempts, not
 //   initialised, corruption, internal errors) are the general ER_UNKNOWN_ERROR 1105/HY000
 //   with TroupeDB's message.
+// - A request stopped by its time limit is MySQL's max_execution_time error 3024, one stopped by
+//   KILL QUERY (or because its client left) MySQL's 1317 (resources/docs/security.md).
 MysqlError mysqlErrorFor(ErrorCode code) {
     switch (code) {
     case ErrorCode::Ok:
@@ -55,6 +57,10 @@ MysqlError mysqlErrorFor(ErrorCode code) {
         return {1290, "HY000"}; // ER_OPTION_PREVENTS_STATEMENT
     case ErrorCode::Exists:
         return {1007, "HY000"}; // ER_DB_CREATE_EXISTS
+    case ErrorCode::Timeout:
+        return kErrQueryTimeout;
+    case ErrorCode::Interrupted:
+        return kErrQueryInterrupted;
     }
     return kErrUnknown;
 }

@@ -32,6 +32,10 @@ inline constexpr MysqlError kErrMalformedPacket{1835, "HY000"};
 inline constexpr MysqlError kErrSecureTransportRequired{3159, "HY000"};
 inline constexpr MysqlError kErrClientInteractionTimeout{4031, "HY000"};
 inline constexpr MysqlError kErrUnknown{1105, "HY000"};
+inline constexpr MysqlError kErrQueryInterrupted{1317, "70100"}; // ER_QUERY_INTERRUPTED
+inline constexpr MysqlError kErrQueryTimeout{3024, "HY000"};     // ER_QUERY_TIMEOUT
+inline constexpr MysqlError kErrNoSuchThread{1094, "HY000"};     // ER_NO_SUCH_THREAD
+inline constexpr MysqlError kErrKillDenied{1095, "HY000"};       // ER_KILL_DENIED_ERROR
 
 // By code alone. SqlError maps to the general 1105/HY000 here; use the Status overload to
 // classify SQLite's message.

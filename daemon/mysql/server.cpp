@@ -13,9 +13,11 @@
 #include "mysql/resultset.h"
 #include "mysql/session.h"
 #include "mysql/stmt_execute.h"
+#include "net/peer_watch.h"
 #include "net/tls_context.h"
 #include "sql/access.h"
 #include "sql/login_guard.h"
+#include "sql/process_list.h"
 #include "sql/row_spill.h"
 
 namespace troupe::mysql {
@@ -141,6 +143,8 @@ private:
     bool sendResponse(const Response& response);
     bool handshake();
     bool command(const std::string& payload);
+    // While a query runs, a watcher cancels it if the client closes the connection (issue 13).
+    net::PeerWatch::Guard watchPeer();
     bool sendRows(const std::vector<std::string>& names,
                   const std::vector<std::vector<sql::Value>>& rows, sql::RowSpill* spilled,
                   bool binary, std::uint16_t endFlags = status::kAutocommit);
@@ -180,6 +184,9 @@ private:
     std::unique_ptr<TlsStream> m_tls; // after the client's SSLRequest
     std::string m_salt;               // of the handshake; COM_CHANGE_USER answers it too
     std::chrono::steady_clock::time_point m_handshakeEnd; // see handshakeLeft()
+    // This connection in the node's process list (its id is the handshake's connection id);
+    // destroyed first, so KILL never shuts a destroyed socket down.
+    std::unique_ptr<sql::ProcessList::Registration> m_process;
 };
 
 Result<std::string> MysqlServer::Connection::read() {
@@ -392,6 +399,7 @@ bool MysqlServer::Connection::stmtExecute(std::string_view payload) {
             execute->params[i] = sql::Value{std::move(state.longData[i])};
     }
     state.clearLongData();
+    const net::PeerWatch::Guard watching = watchPeer();
     Response r = m_session->execute(*id, std::move(execute->params));
     if (r.kind == Response::Kind::Rows)
         return sendRows(r.result.columns, r.result.rows, r.result.spilled.get(), true);
@@ -431,6 +439,8 @@ bool MysqlServer::Connection::handshake() {
     const bool tlsOffered = m_server.m_tls != nullptr;
     m_salt = makeSalt();
     const std::string& salt = m_salt;
+    m_process = m_server.m_db.processes().add(m_peer, [this] { m_link.shutdown(); });
+    m_id = std::uint32_t(m_process->id()); // CONNECTION_ID(), SHOW PROCESSLIST, KILL
     HandshakeV10 hello;
     hello.serverVersion = "8.0.0-TroupeDB-" TROUPE_VERSION;
     hello.connectionId = m_id;
@@ -506,8 +516,10 @@ bool MysqlServer::Connection::handshake() {
         sendError(kErrAccessDenied, "Access denied for user '" + response->user + "'" + why);
         return false;
     }
+    m_process->setUser(response->user);
     m_session = std::make_unique<Session>(m_server.m_db, response->user, hello.serverVersion,
-                                          options.resultMemory, m_peer);
+                                          options.resultMemory, m_peer,
+                                          m_process.get());
     if (response->hasDatabase && !response->database.empty()) {
         Response selected = m_session->selectDatabase(response->database);
         if (selected.kind == Response::Kind::Error) {
@@ -658,14 +670,22 @@ bool MysqlServer::Connection::changeUser(std::string_view body) {
         return false;
     }
     m_stmts.clear();
+    m_process->setUser(request->user);
     m_session = std::make_unique<Session>(m_server.m_db, request->user, m_session->serverVersion(),
-                                          m_server.m_options.resultMemory, m_peer);
+                                          m_server.m_options.resultMemory, m_peer,
+                                          m_process.get());
     if (!request->database.empty()) {
         Response selected = m_session->selectDatabase(request->database);
         if (selected.kind == Response::Kind::Error)
             return sendResponse(selected);
     }
     return send(buildOk(OkPacket{}));
+}
+
+net::PeerWatch::Guard MysqlServer::Connection::watchPeer() {
+    sql::ProcessList::Registration* process = m_process.get();
+    return net::PeerWatch::shared().watch(net::PeerWatch::NativeSocket(m_socket.native_handle()),
+                                          [process] { process->clientGone(); });
 }
 
 // Handles one command; false ends the connection.
@@ -687,8 +707,10 @@ bool MysqlServer::Connection::command(const std::string& payload) {
         m_session->reset();
         m_stmts.clear();
         return send(buildOk(OkPacket{}));
-    case com::kQuery:
+    case com::kQuery: {
+        const net::PeerWatch::Guard watching = watchPeer();
         return sendResponse(m_session->query(body));
+    }
     case com::kFieldList: // deprecated; an empty column list
         return send(buildResultSetEnd(m_clientCaps, status::kAutocommit));
     case com::kStmtPrepare:

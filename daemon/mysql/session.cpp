@@ -98,9 +98,13 @@ Response Response::failure(MysqlError error, std::string message) {
 }
 
 Session::Session(sql::Database& db, std::string user, std::string serverVersion,
-                 std::size_t spillAbove, std::string peer)
-    : m_db(db), m_sql{std::move(user), std::move(peer), spillAbove},
-      m_serverVersion(std::move(serverVersion)) {}
+                 std::size_t spillAbove, std::string peer,
+                 sql::ProcessList::Registration* process)
+    : m_db(db), m_serverVersion(std::move(serverVersion)), m_process(process) {
+    m_sql.user = std::move(user);
+    m_sql.peer = std::move(peer);
+    m_sql.spillAbove = spillAbove;
+}
 
 void Session::reset() {
     m_prepared.clear();
@@ -116,6 +120,7 @@ Response Session::selectDatabase(std::string_view name) {
         name = name.substr(1, name.size() - 2);
     if (name.empty()) {
         reset();
+        showDatabase();
         return Response::ok();
     }
     const std::size_t dot = name.find('.');
@@ -144,6 +149,7 @@ Response Session::selectDatabase(std::string_view name) {
     m_actor = std::move(actor);
     m_create = false;
     m_database = std::string(name);
+    showDatabase();
     return Response::ok();
 }
 
@@ -158,6 +164,8 @@ std::string Session::variable(std::string_view name) const {
         return "TroupeDB " TROUPE_VERSION " (ActorDB-compatible)";
     if (n == "max_allowed_packet")
         return std::to_string(16u << 20);
+    if (n == "max_execution_time")
+        return std::to_string(m_sql.timeLimit.count());
     if (startsWith(n, "character_set_"))
         return "utf8mb4";
     if (startsWith(n, "collation_"))
@@ -229,6 +237,8 @@ Response Session::selectProbe(std::string_view text, const std::string& lower, b
             value = m_sql.user + "@%";
         } else if (itemLower == "version()") {
             value = m_serverVersion;
+        } else if (itemLower == "connection_id()") {
+            value = std::int64_t(m_process ? m_process->id() : 0);
         } else if (!item.empty() && item.size() < 19 &&
                    item.find_first_not_of("0123456789") == std::string_view::npos) {
             value = std::int64_t(std::stoll(std::string(item)));
@@ -260,6 +270,7 @@ Response Session::showVariables(const std::string& lower) {
                                          "license",
                                          "lower_case_table_names",
                                          "max_allowed_packet",
+                                         "max_execution_time",
                                          "net_write_timeout",
                                          "sql_mode",
                                          "system_time_zone",
@@ -339,11 +350,32 @@ Response Session::probe(std::string_view text, const std::string& lower, bool& h
     return Response::ok();
 }
 
+// One query is one command of the connection's process-list entry: shown by SHOW PROCESSLIST,
+// stopped by KILL QUERY through its cancel token.
 Response Session::query(std::string_view text, std::vector<sql::Value> params) {
     text = trim(text);
+    if (m_process)
+        m_sql.cancel = m_process->begin("Query", text);
+    Response answer = runQuery(text, std::move(params));
+    m_sql.cancel.reset();
+    if (m_process)
+        m_process->end();
+    showDatabase();
+    return answer;
+}
+
+void Session::showDatabase() {
+    if (m_process && m_shownDatabase != m_database)
+        m_process->setDb(m_shownDatabase = m_database);
+}
+
+Response Session::runQuery(std::string_view text, std::vector<sql::Value> params) {
     const std::string lower = lowerCopy(text);
     bool handled = false;
-    Response answer = probe(text, lower, handled);
+    Response answer = processCommand(lower, handled);
+    if (handled)
+        return answer;
+    answer = probe(text, lower, handled);
     if (handled)
         return answer;
 

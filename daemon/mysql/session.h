@@ -8,7 +8,9 @@
 // only the type), by COM_INIT_DB / USE, or by a standalone `ACTOR t(id) [create];`; a query that
 // names its own actor (`ACTOR t(id); ...`) runs as written. It also answers the probe queries
 // drivers and tools send at connect time (@@variables, SET, SHOW VARIABLES/DATABASES/TABLES/
-// WARNINGS, SELECT DATABASE()).
+// WARNINGS, SELECT DATABASE()), and the process commands of issue 13 (session_process.cpp):
+// KILL [QUERY | CONNECTION] id, SHOW [FULL] PROCESSLIST, SELECT CONNECTION_ID() and
+// SET [SESSION] max_execution_time = ms.
 //
 // Threads: one connection thread at a time.
 
@@ -20,6 +22,7 @@
 
 #include "mysql/errors.h"
 #include "sql/database.h"
+#include "sql/process_list.h"
 #include "sql/value.h"
 
 namespace troupe::mysql {
@@ -42,9 +45,12 @@ class Session {
 public:
     // `spillAbove` > 0: the rows of a result beyond about that many bytes come in a temporary
     // file (sql::ExecResult::spilled), which the connection streams.
-    // `peer` ("address:port") goes into the audit log with the user's changes.
+    // `peer` ("address:port") goes into the audit log with the user's changes. `process`: the
+    // connection's entry in the process list (kept by the connection, which outlives this
+    // Session); each query runs as one of its commands, cancellable by KILL.
     Session(sql::Database& db, std::string user, std::string serverVersion,
-            std::size_t spillAbove = 0, std::string peer = {});
+            std::size_t spillAbove = 0, std::string peer = {},
+            sql::ProcessList::Registration* process = nullptr);
 
     // COM_INIT_DB, USE and the handshake's database: `type.id` or `type` (empty: none).
     Response selectDatabase(std::string_view name);
@@ -71,6 +77,7 @@ public:
     const std::string& serverVersion() const { return m_serverVersion; }
 
 private:
+    Response runQuery(std::string_view text, std::vector<sql::Value> params);
     Response probe(std::string_view text, const std::string& lower, bool& handled);
     Response selectProbe(std::string_view text, const std::string& lower, bool& handled);
     Response showVariables(const std::string& lower);
@@ -80,6 +87,14 @@ private:
     bool mayUse(const std::string& type) const;
     std::string variable(std::string_view name) const;
     Prepared remember(Prepared p);
+    // session_process.cpp: KILL, SHOW PROCESSLIST, SET max_execution_time (handled = false for
+    // anything else).
+    Response processCommand(const std::string& lower, bool& handled);
+    Response kill(std::string_view args);
+    Response showProcesslist(bool full);
+    Response setMaxExecutionTime(const std::string& lower);
+    bool isAdmin() const;
+    void showDatabase(); // the process list's db column follows the selected actor
 
     sql::Database& m_db;
     sql::Session m_sql;
@@ -90,6 +105,8 @@ private:
     bool m_create = false;
     std::map<std::uint32_t, Prepared> m_prepared;
     std::uint32_t m_nextStatement = 0;
+    sql::ProcessList::Registration* m_process = nullptr;
+    std::string m_shownDatabase; // the db column of the process list
 };
 
 } // namespace troupe::mysql

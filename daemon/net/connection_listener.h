@@ -47,10 +47,12 @@ public:
         // shut down. Call again (or with 0) once it has.
         void expectWithin(std::chrono::milliseconds limit);
         bool timedOut() const { return m_timedOut.load(); }
+        // Shuts the socket down from any thread (KILL, stop()): the handler's blocked read
+        // ends with an end of stream.
+        void shutdown();
 
     private:
         friend class ConnectionListener;
-        void shutdown();
         void shutdownIfLate(std::int64_t now);
 
         asio::ip::tcp::socket m_socket;

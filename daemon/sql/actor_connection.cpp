@@ -6,6 +6,7 @@
 
 #include "sql/lockdown.h"
 #include "sql/nul_bytes.h"
+#include "sql/cancel_token.h"
 #include "sql/row_spill.h"
 #include "sql/sql_text.h"
 #include "sql/sqlite_values.h"
@@ -392,6 +393,55 @@ void ActorConnection::takeCacheStats(std::uint64_t& hits, std::uint64_t& misses)
     hits = std::uint64_t(current);
     sqlite3_db_status(m_db, SQLITE_DBSTATUS_CACHE_MISS, &current, &high, 1);
     misses = std::uint64_t(current);
+}
+
+void ActorConnection::armInterrupt(const InterruptCheck& check) {
+    m_interrupt = check;
+    m_stoppedBy = StoppedBy::Nothing;
+    sqlite3_progress_handler(m_db, kProgressSteps, &ActorConnection::onProgress, this);
+}
+
+Status ActorConnection::disarmInterrupt() {
+    sqlite3_progress_handler(m_db, 0, nullptr, nullptr);
+    Status why = interruption();
+    m_interrupt = InterruptCheck();
+    m_stoppedBy = StoppedBy::Nothing;
+    return why;
+}
+
+int ActorConnection::onProgress(void* self) {
+    auto* conn = static_cast<ActorConnection*>(self);
+    const InterruptCheck& check = conn->m_interrupt;
+    if (conn->m_stoppedBy != StoppedBy::Nothing)
+        return 1; // keep stopping: SQLite may call again while it unwinds
+    if (check.stopping && check.stopping->load(std::memory_order_relaxed))
+        conn->m_stoppedBy = StoppedBy::Stopping;
+    else if (check.cancel && check.cancel->cancelled())
+        conn->m_stoppedBy = StoppedBy::Token;
+    else if (std::chrono::steady_clock::now() >= check.deadline)
+        conn->m_stoppedBy = StoppedBy::Deadline;
+    return conn->m_stoppedBy == StoppedBy::Nothing ? 0 : 1;
+}
+
+Status ActorConnection::interruption() const {
+    switch (m_stoppedBy) {
+    case StoppedBy::Nothing:
+        break;
+    case StoppedBy::Deadline:
+        return Status(ErrorCode::Timeout,
+                      "Query execution was interrupted, maximum statement execution time "
+                      "exceeded (" +
+                          std::to_string(m_interrupt.limit.count()) +
+                          " ms: sql.statement_timeout, or max_execution_time on MySQL)");
+    case StoppedBy::Token:
+        if (m_interrupt.cancel)
+            return m_interrupt.cancel->status();
+        break;
+    case StoppedBy::Stopping:
+        return Status(ErrorCode::ShuttingDown,
+                      "the server is shutting down: the query was interrupted");
+    }
+    return Status::ok();
 }
 
 } // namespace troupe::sql

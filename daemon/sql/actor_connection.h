@@ -8,6 +8,8 @@
 //
 // Owned by the executor worker that owns the actor; used only on that thread.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -22,6 +24,8 @@
 #include "sql/vfs.h"
 
 namespace troupe::sql {
+
+class CancelToken;
 
 // Where the rows of a large result go (ActorConnection::run).
 struct SpillPolicy {
@@ -71,6 +75,25 @@ public:
     // Page cache hits and misses since the last call.
     void takeCacheStats(std::uint64_t& hits, std::uint64_t& misses);
 
+    // Interrupting SQL (issue 13; resources/docs/security.md "time limits"). Between
+    // armInterrupt() and disarmInterrupt() SQLite calls a progress handler every
+    // kProgressSteps virtual-machine steps (a clock read and two atomic loads: cheap). It stops
+    // the running statement with SQLITE_INTERRUPT once the deadline has passed, `cancel` is
+    // cancelled or `stopping` is set. The executor arms it around a request's own SQL only:
+    // BEGIN, COMMIT, schema migrations and internal statements are never interrupted.
+    struct InterruptCheck {
+        std::chrono::steady_clock::time_point deadline =
+            std::chrono::steady_clock::time_point::max();
+        std::chrono::milliseconds limit{0};          // the time limit, for the error message
+        const CancelToken* cancel = nullptr;         // the request's token
+        const std::atomic<bool>* stopping = nullptr; // the executor's "interrupt everything"
+    };
+    static constexpr int kProgressSteps = 1000;
+    void armInterrupt(const InterruptCheck& check);
+    // Removes the handler. Returns why it stopped the SQL since armInterrupt(): Timeout,
+    // Interrupted or ShuttingDown; OK when it did not.
+    Status disarmInterrupt();
+
 private:
     ActorConnection() = default;
     static int authorize(void* self, int action, const char* a, const char* b, const char* database,
@@ -100,6 +123,13 @@ private:
     bool m_admin = false;          // setAdmin()
     bool m_usedAdminRight = false; // the authorizer allowed admin-only SQL since run() began
     std::string m_denied;          // what the authorizer last refused, for sqlError()
+    bool m_internal = false; // an internal statement is running: the authorizer lets it pass
+
+    static int onProgress(void* self);
+    Status interruption() const;
+    enum class StoppedBy { Nothing, Deadline, Token, Stopping };
+    InterruptCheck m_interrupt;
+    StoppedBy m_stoppedBy = StoppedBy::Nothing;
 };
 
 } // namespace troupe::sql

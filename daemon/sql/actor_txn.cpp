@@ -105,7 +105,7 @@ Status ActorTxn::runParallel(std::vector<Work> work, const std::vector<Value>& p
         ActorTask task = makeTask(Kind::TxnRun, m_id, w.actor);
         task.sql = std::move(w.sql);
         task.params = params;
-        task.flags.admin = m_admin;
+        task.flags = m_limits;
         tasks.push_back(std::move(task));
     }
     std::vector<Result<ExecResult>> results = runAll(m_executor, std::move(tasks));
@@ -134,7 +134,7 @@ Result<ExecResult> ActorTxn::run(const ActorRef& actor, std::string sql,
     ActorTask task = makeTask(Kind::TxnRun, m_id, actor);
     task.sql = std::move(sql);
     task.params = std::move(params);
-    task.flags.admin = m_admin;
+    task.flags = m_limits;
     return runOne(m_executor, std::move(task));
 }
 

@@ -67,7 +67,13 @@ public:
     Status runParallel(std::vector<Work> work, const std::vector<Value>& params);
 
     // The SQL runs with an administrator's rights (ExecFlags::admin).
-    void setAdmin(bool admin) { m_admin = admin; }
+    void setAdmin(bool admin) { m_limits.admin = admin; }
+    // The time limit and cancel token of the request (ExecFlags::timeLimit, ::cancel), given to
+    // the SQL it runs in every actor (run, runParallel).
+    void limitSql(const ExecFlags& limits) {
+        m_limits.timeLimit = limits.timeLimit;
+        m_limits.cancel = limits.cancel;
+    }
 
     // The actor is deleted when the transaction commits (PRAGMA delete).
     void deleteAtCommit(const ActorRef& actor) { m_deletes.insert(actor); }
@@ -98,7 +104,7 @@ private:
     std::set<ActorRef> m_deletes;
     std::map<ActorRef, std::string> m_copies;
     bool m_finished = false;
-    bool m_admin = false;
+    ExecFlags m_limits; // admin, timeLimit and cancel only
 };
 
 } // namespace troupe::sql

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "sql/audit.h"
 #include "sql/database_impl.h"
+#include "sql/executor.h"
 #include "sql/segmenter.h"
 
 namespace troupe::sql {
@@ -437,6 +438,16 @@ const DatabaseOptions& Database::options() const {
 
 Engine& Database::engine() {
     return *m_impl->engine;
+}
+
+ProcessList& Database::processes() {
+    return m_impl->processes;
+}
+
+void Database::interruptAll() {
+    m_impl->processes.cancelAll(CancelToken::Reason::ShuttingDown);
+    if (m_impl->engine)
+        m_impl->engine->executor().interruptAll();
 }
 
 void Database::shutdown() {

@@ -20,6 +20,7 @@
 // Threads: every method may be called from any thread, concurrently. Calls block until the
 // answer is known (a write: until it is durable); front ends call them off their I/O threads.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,6 +38,7 @@ class Schema;
 class AccessConfig;
 class AuditLog;
 class LoginGuard;
+class ProcessList;
 
 // Shared with the front ends through options() (resources/docs/security.md, "credentials");
 // null members are off (tests).
@@ -51,6 +53,9 @@ struct DatabaseOptions {
     unsigned kvShards = 4;                    // local shards per KV type, fixed at init
     std::size_t maxRequestBytes = 16u << 20;  // larger requests fail with TooLarge
     SecurityServices security;
+    // The time a request's SQL may run in an actor before it fails with Timeout (MySQL 3024);
+    // 0: no limit. Sessions may lower it (Session::timeLimit). resources/docs/security.md.
+    std::chrono::milliseconds statementTimeout{std::chrono::seconds(60)};
 };
 
 // Who is asking. Front ends authenticate, then pass the user with every call.
@@ -60,6 +65,12 @@ struct Session {
     // > 0: this front end reads ExecResult::spilled, so a single-actor request's rows beyond
     // about this many bytes go to a temporary file instead of memory (ExecFlags::spillAbove).
     std::size_t spillAbove = 0;
+    // > 0: this session's time limit instead of DatabaseOptions::statementTimeout (MySQL's
+    // max_execution_time); only an admin may set one above the configured limit.
+    std::chrono::milliseconds timeLimit{0};
+    // The running request's token (ProcessList::Registration::begin): KILL QUERY, a client that
+    // went away or shutdown stop the request through it. Null: not cancellable.
+    std::shared_ptr<const CancelToken> cancel;
 };
 
 // One row per result column of SHOW/introspection calls.
@@ -116,6 +127,11 @@ public:
     const DatabaseOptions& options() const;
     Engine& engine();
 
+    // The client sessions of the front ends (SHOW PROCESSLIST, KILL).
+    ProcessList& processes();
+    // The first step of shutdown: stops every running request now, and every later one, with
+    // ShuttingDown (an endless statement must not hold shutdown up). Idempotent; any thread.
+    void interruptAll();
     // Stops the engine (see Engine::shutdown). Idempotent.
     void shutdown();
 

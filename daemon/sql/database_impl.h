@@ -15,6 +15,7 @@
 #include "sql/access.h"
 #include "sql/database.h"
 #include "sql/engine.h"
+#include "sql/process_list.h"
 #include "sql/schema.h"
 
 namespace troupe::sql {
@@ -46,6 +47,7 @@ public:
     DatabaseOptions options;
     std::unique_ptr<Engine> engine;
     std::chrono::steady_clock::time_point startedAt = std::chrono::steady_clock::now();
+    ProcessList processes;
 
     // Snapshots: replaced whole under m_mutex, read by copying the pointer.
     std::shared_ptr<const Schema> schema() const;

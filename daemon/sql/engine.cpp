@@ -38,8 +38,10 @@ public:
             return;
         // Order matters: requests finish (their commits need the writer), then the writer
         // drains and syncs, then no connection is left when the VFS and LMDB close.
-        if (executor)
+        if (executor) {
+            executor->interruptAll(); // a statement that never ends must not hold shutdown up
             executor->stop();
+        }
         if (writer)
             writer->stop();
         // The stopped executor stays: late calls get ShuttingDown from it.

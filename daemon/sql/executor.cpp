@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/murmur3.h"
 #include "sql/actor_connection.h"
+#include "sql/cancel_token.h"
 #include "sql/vfs.h"
 #include "storage/catalog.h"
 #include "storage/page_codec.h"
@@ -113,6 +114,10 @@ private:
     bool canReadCommitted(const ActorState* st, const ActorTask& task) const;
     void runCommittedRead(ActorState* st, ActorTask task);
     SpillPolicy spillFor(const ActorTask& task) const;
+    // Runs the request's own SQL with its time limit, cancel token and the executor's
+    // interruptAll() watched by the connection's progress handler (issue 13).
+    Result<ExecResult> runUserSql(ActorConnection& conn, const ActorTask& task,
+                                  const SpillPolicy& spill);
     void txnRun(ActorState* st, ActorTask task);
     void txnCommit(ActorState* st, ActorTask task);
     void txnEnd(ActorState* st, ActorTask task);
@@ -362,8 +367,7 @@ void Executor::Worker::runBatch(ActorState* st, std::vector<ActorTask> tasks) {
     for (std::size_t i = 0; i < tasks.size(); ++i) {
         if (!single)
             (void)conn.exec(ActorConnection::Txn::Savepoint);
-        conn.setAdmin(tasks[i].flags.admin);
-        Result<ExecResult> r = conn.run(tasks[i].sql, tasks[i].params, spillFor(tasks[i]));
+        Result<ExecResult> r = runUserSql(conn, tasks[i], spillFor(tasks[i]));
         if (!conn.inTransaction()) {
             // SQLite ended the transaction itself (I/O error, ON CONFLICT ROLLBACK): the
             // requests before this one were undone too.
@@ -565,6 +569,29 @@ SpillPolicy Executor::Worker::spillFor(const ActorTask& task) const {
     return {task.flags.spillAbove, m_executor.m_options.spillDir};
 }
 
+Result<ExecResult> Executor::Worker::runUserSql(ActorConnection& conn, const ActorTask& task,
+                                                const SpillPolicy& spill) {
+    const ExecFlags& flags = task.flags;
+    if (m_executor.m_interrupting.load())
+        return Status(ErrorCode::ShuttingDown, "the server is shutting down");
+    if (flags.cancel && flags.cancel->cancelled())
+        return flags.cancel->status(); // cancelled while it waited in the queue
+    ActorConnection::InterruptCheck check;
+    check.stopping = &m_executor.m_interrupting;
+    check.cancel = flags.cancel.get();
+    if (flags.timeLimit.count() > 0) {
+        check.limit = flags.timeLimit;
+        check.deadline = std::chrono::steady_clock::now() + flags.timeLimit;
+    }
+    conn.setAdmin(flags.admin); // resources/docs/security.md "sql lockdown"
+    conn.armInterrupt(check);
+    Result<ExecResult> r = conn.run(task.sql, task.params, spill);
+    Status stopped = conn.disarmInterrupt();
+    if (!r && !stopped.isOk())
+        return stopped; // instead of SQLite's "interrupted"
+    return r;
+}
+
 void Executor::Worker::runCommittedRead(ActorState* st, ActorTask task) {
     if (!st->reader) {
         auto conn = ActorConnection::open(m_executor.m_vfs, st->record.id,
@@ -578,10 +605,9 @@ void Executor::Worker::runCommittedRead(ActorState* st, ActorTask task) {
     }
     ActorConnection& reader = *st->reader;
     // One read transaction: every statement sees the same committed snapshot.
-    reader.setAdmin(task.flags.admin);
     Status begin = reader.exec(ActorConnection::Txn::Begin);
-    Result<ExecResult> r = begin.isOk() ? reader.run(task.sql, task.params, spillFor(task))
-                                        : Result<ExecResult>(begin);
+    Result<ExecResult> r =
+        begin.isOk() ? runUserSql(reader, task, spillFor(task)) : Result<ExecResult>(begin);
     if (reader.inTransaction())
         (void)reader.exec(ActorConnection::Txn::Rollback); // nothing to keep
     m_executor.m_metrics.committedReads.add();
@@ -648,8 +674,7 @@ void Executor::Worker::txnRun(ActorState* st, ActorTask task) {
                                                     " ended early"));
         return;
     }
-    st->conn->setAdmin(task.flags.admin);
-    Result<ExecResult> r = st->conn->run(task.sql, task.params);
+    Result<ExecResult> r = runUserSql(*st->conn, task, SpillPolicy());
     if (r && !st->conn->inTransaction())
         r = Status(ErrorCode::Internal, "transaction ended early");
     reply(task, std::move(r));

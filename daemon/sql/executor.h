@@ -95,6 +95,10 @@ public:
 
     // Finishes every queued and in-flight task, closes every actor, joins the workers.
     void stop();
+    // Stops the SQL running on every worker now, and every request's SQL after it, with
+    // ShuttingDown (the first step of shutdown: an endless statement must not hold it up).
+    // Commits already on their way to the log still complete. Idempotent; any thread.
+    void interruptAll() { m_interrupting.store(true); }
 
     std::uint64_t allocateActorId() { return m_nextActorId.fetch_add(1) + 1; }
     std::uint64_t allocateTxnId() { return m_nextTxnId.fetch_add(1) + 1; }
@@ -112,6 +116,7 @@ private:
     std::atomic<std::uint64_t> m_nextActorId;
     std::atomic<std::uint64_t> m_nextTxnId{0};
     std::atomic<bool> m_stopped{false};
+    std::atomic<bool> m_interrupting{false}; // read by every actor's progress handler
     std::vector<std::unique_ptr<Worker>> m_workers;
 };
 

@@ -40,11 +40,13 @@ struct Unit {
     std::size_t row = 0;
 };
 
+ExecFlags limitsFor(const Database::Impl& db, const Session& session, const AccessConfig& access);
+
 class Runner {
 public:
     Runner(Database::Impl& db, const Session& session, std::vector<Value> params)
         : m_db(db), m_session(session), m_params(std::move(params)), m_schema(db.schema()),
-          m_access(db.access()) {}
+          m_access(db.access()), m_limits(limitsFor(db, session, *m_access)) {}
 
     Result<ExecResult> run(std::vector<Block> blocks);
 
@@ -79,7 +81,24 @@ private:
     std::shared_ptr<const AccessConfig> m_access;
     std::map<std::string, ExecResult> m_named; // {{NAME}} results
     std::map<std::string, std::int64_t> m_uniqids;
+    ExecFlags m_limits; // timeLimit and cancel of the request's SQL
 };
+
+// The time limit and cancel token of a request's SQL (resources/docs/security.md "time limits"):
+// the session's own limit (MySQL's max_execution_time) when it has one, but only an admin (or the
+// node itself) may go past the configured one.
+ExecFlags limitsFor(const Database::Impl& db, const Session& session, const AccessConfig& access) {
+    ExecFlags limits;
+    const std::chrono::milliseconds configured = db.options.statementTimeout;
+    limits.timeLimit = configured;
+    if (session.timeLimit.count() > 0) {
+        const bool mayRaise =
+            configured.count() == 0 || session.user.empty() || access.isAdmin(session.user);
+        limits.timeLimit = mayRaise ? session.timeLimit : std::min(session.timeLimit, configured);
+    }
+    limits.cancel = session.cancel;
+    return limits;
+}
 
 // Only SQL for SQLite: no captures, assignments, pragmas of the dialect, SHOW or PREPARE.
 bool onlyPlainSql(const ClassifiedBlock& block) {
@@ -202,7 +221,7 @@ std::optional<Result<ExecResult>> Runner::tryFastPath(const ClassifiedBlock& blo
             sql += ";\n";
         sql += *text;
     }
-    ExecFlags flags;
+    ExecFlags flags = m_limits;
     flags.create = block.target.create || block.kv; // KV shards exist once used
     flags.fsync = block.target.fsync;
     flags.safe = block.target.safe;
@@ -347,6 +366,7 @@ Result<ExecResult> Runner::runTransaction(const std::vector<ClassifiedBlock>& bl
         }
         ActorTxn txn(m_db.engine->executor());
         txn.setAdmin(isAdmin());
+        txn.limitSql(m_limits);
         // Uncontended, every actor is taken in one round trip; if one is busy, in order.
         if (Status all = txn.lockAllNoWait(ordered); all.code() == ErrorCode::Busy) {
             for (const auto& [actor, create] : ordered) {

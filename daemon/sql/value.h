@@ -3,6 +3,7 @@
 // Values and results of the in-process query facade, shared by every front end (MySQL,
 // Thrift, the shell through Thrift).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,7 +21,8 @@ struct Blob {
 // NULL, INTEGER, REAL, TEXT, BLOB: SQLite's storage classes.
 using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
 
-class RowSpill; // row_spill.h
+class RowSpill;    // row_spill.h
+class CancelToken; // cancel_token.h
 
 struct ExecFlags {
     bool create = false; // create the actor if it does not exist (otherwise NoCreate)
@@ -33,6 +35,14 @@ struct ExecFlags {
     // > 0: a front end that can read rows from a file (RowSpill) takes results larger than
     // about this many bytes of rows that way: the rows beyond it go to a temporary file.
     std::size_t spillAbove = 0;
+    // > 0: the request's own SQL is stopped with Timeout once it has run this long in the
+    // actor, counted from when its executor worker starts it (not while it waits in the queue,
+    // nor while its commit becomes durable). 0: no limit (administrative work; the query facade
+    // sets the configured limit on every client request). resources/docs/security.md.
+    std::chrono::milliseconds timeLimit{0};
+    // Set: the request stops with the token's error once it is cancelled (KILL QUERY, the
+    // client went away, shutdown).
+    std::shared_ptr<const CancelToken> cancel = nullptr;
 };
 
 // What one SQL statement gave: columns and rows if it returns rows (even none), otherwise the

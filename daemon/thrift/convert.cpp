@@ -31,6 +31,9 @@ gen::ErrorCode::type thriftErrorCode(ErrorCode code) {
         return gen::ErrorCode::NoCreate;
     case ErrorCode::NotInitialized:
         return gen::ErrorCode::NotInitialized;
+    case ErrorCode::Timeout:     // ActorDB has no code for these: Error, with info
+    case ErrorCode::Interrupted: // "timeout: ..." / "interrupted: ..." (resources/docs/thrift.md)
+        return gen::ErrorCode::Error;
     default:
         return gen::ErrorCode::Error;
     }

@@ -52,8 +52,9 @@ std::string quoteName(const std::string& name) {
 } // namespace
 
 ActordbHandler::ActordbHandler(sql::Database& db, std::string peer, ServerFacts facts,
-                               ClientFacts client)
-    : m_db(db), m_peer(std::move(peer)), m_facts(std::move(facts)), m_client(std::move(client)) {}
+                               ClientFacts client, sql::ProcessList::Registration* process)
+    : m_db(db), m_peer(std::move(peer)), m_facts(std::move(facts)), m_client(std::move(client)),
+      m_process(process) {}
 
 void ActordbHandler::protocolVersion(std::string& out) {
     out = gen::g_troupe_constants.VERSION;
@@ -77,6 +78,8 @@ void ActordbHandler::login(gen::LoginResult& out, const std::string& username,
     }
     checkLogin(username, password);
     m_user = username;
+    if (m_process)
+        m_process->setUser(username);
     out.success = true;
     const auto access = m_db.currentAccess();
     std::vector<std::string> readable, writable;
@@ -147,12 +150,14 @@ const std::string& ActordbHandler::requireLogin() const {
     return *m_user;
 }
 
-sql::Session ActordbHandler::session() const {
+sql::Session ActordbHandler::session(std::string_view sql) const {
     sql::Session s;
     s.user = requireLogin();
     s.peer = m_client.peer;
     if (s.user.empty()) // the facade reads an empty user as the node itself
         fail(Status(ErrorCode::NotLoggedIn, "log in with a user name"));
+    if (m_process) // the call is a command of the process list until the server's end()
+        s.cancel = m_process->begin("Query", sql);
     return s;
 }
 
@@ -214,7 +219,7 @@ void ActordbHandler::exec_schema(gen::Result& out, const std::string& sql) {
 void ActordbHandler::exec_single(gen::Result& out, const std::string& actorname,
                                  const std::string& actortype, const std::string& sql,
                                  const std::vector<std::string>& flags) {
-    const sql::Session s = session();
+    const sql::Session s = session(sql);
     out = answer(m_db.querySingle(s, actortype, actorname, sql, flagsOf(flags)));
 }
 
@@ -222,7 +227,7 @@ void ActordbHandler::exec_single_param(gen::Result& out, const std::string& acto
                                        const std::string& actortype, const std::string& sql,
                                        const std::vector<std::string>& flags,
                                        const std::vector<std::vector<gen::Val>>& bindingvals) {
-    const sql::Session s = session();
+    const sql::Session s = session(sql);
     BoundSql bound = take(bindRows(sql, bindingvals));
     out = answer(m_db.querySingle(s, actortype, actorname, bound.sql, flagsOf(flags),
                                   std::move(bound.params)));
@@ -232,7 +237,7 @@ void ActordbHandler::exec_single_batch_param(
     gen::Result& out, const std::string& actorname, const std::string& actortype,
     const std::string& sql, const std::vector<std::string>& flags,
     const std::vector<std::vector<std::vector<gen::Val>>>& bindingvals) {
-    const sql::Session s = session();
+    const sql::Session s = session(sql);
     auto blocks = take(sql::segment(sql, m_db.options().maxRequestBytes));
     if (blocks.size() > 1 ||
         (!blocks.empty() && blocks.front().target.kind != sql::ActorTarget::Kind::None))
@@ -287,7 +292,7 @@ void ActordbHandler::exec_single_batch_param(
 void ActordbHandler::exec_multi(gen::Result& out, const std::vector<std::string>& actors,
                                 const std::string& actortype, const std::string& sql,
                                 const std::vector<std::string>& flags) {
-    const sql::Session s = session();
+    const sql::Session s = session(sql);
     if (actors.empty())
         fail(Status(ErrorCode::EmptyActorName, "exec_multi needs at least one actor name"));
     std::string names;
@@ -303,17 +308,17 @@ void ActordbHandler::exec_multi(gen::Result& out, const std::vector<std::string>
 
 void ActordbHandler::exec_all(gen::Result& out, const std::string& actortype,
                               const std::string& sql, const std::vector<std::string>& flags) {
-    const sql::Session s = session();
+    const sql::Session s = session(sql);
     out = answer(m_db.query(s, actorStatement(actortype, "*", flags) + sql));
 }
 
 void ActordbHandler::exec_sql(gen::Result& out, const std::string& sql) {
-    out = answer(m_db.query(session(), sql));
+    out = answer(m_db.query(session(sql), sql));
 }
 
 void ActordbHandler::exec_sql_param(gen::Result& out, const std::string& sql,
                                     const std::vector<std::vector<gen::Val>>& bindingvals) {
-    const sql::Session s = session();
+    const sql::Session s = session(sql);
     BoundSql bound = take(bindRows(sql, bindingvals));
     out = answer(m_db.query(s, bound.sql, std::move(bound.params)));
 }

@@ -19,6 +19,7 @@
 
 #include "core/metrics.h"
 #include "sql/database.h"
+#include "sql/process_list.h"
 #include "troupe_idl/Actordb.h"
 
 namespace troupe::thrift {
@@ -41,9 +42,11 @@ struct ClientFacts {
 
 class ActordbHandler : public gen::ActordbIf {
 public:
-    // `peer` names the client in log lines.
+    // `peer` names the client in log lines. `process`: the connection's entry in the process
+    // list (kept by the server for the connection's life): every call that runs SQL is one of
+    // its commands, with a cancel token (the server ends the command after the call).
     ActordbHandler(sql::Database& db, std::string peer, ServerFacts facts = {},
-                   ClientFacts client = {});
+                   ClientFacts client = {}, sql::ProcessList::Registration* process = nullptr);
 
     void protocolVersion(std::string& out) override;
     void login(gen::LoginResult& out, const std::string& username,
@@ -100,7 +103,7 @@ private:
     void requireAdmin() const;
     // The local shards (SHOW shards).
     std::vector<gen::AdminShard> shards() const;
-    sql::Session session() const;
+    sql::Session session(std::string_view sql = {}) const;
     sql::ExecFlags flagsOf(const std::vector<std::string>& flags) const;
     // The Result of an answer, or throws its error.
     gen::Result answer(const Result<sql::ExecResult>& result) const;
@@ -114,6 +117,7 @@ private:
     ClientFacts m_client;
     std::optional<std::string> m_user; // after a successful login
     std::string m_salt;                // of salt(); the next login's password is a scramble
+    sql::ProcessList::Registration* m_process = nullptr;
 };
 
 } // namespace troupe::thrift

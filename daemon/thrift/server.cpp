@@ -9,7 +9,9 @@
 #include <thrift/transport/TTransportException.h>
 
 #include "core/log.h"
+#include "net/peer_watch.h"
 #include "net/tls_context.h"
+#include "sql/process_list.h"
 #include "thrift/handler.h"
 #include "thrift/transport.h"
 
@@ -158,12 +160,18 @@ void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStre
     facts.ports["thrift"] = port();
     ClientFacts client;
     client.tls = tls;
+    asio::ip::tcp::socket& socket = connection.socket();
     asio::error_code ec;
-    if (const auto remote = connection.socket().remote_endpoint(ec); !ec) {
+    if (const auto remote = socket.remote_endpoint(ec); !ec) {
         client.address = remote.address().to_string();
         client.peer = client.address + ":" + std::to_string(remote.port());
     }
-    auto handler = std::make_shared<ActordbHandler>(m_db, peer, std::move(facts), client);
+    // In SHOW PROCESSLIST and KILL's reach (MySQL), with its calls cancelled when it goes away.
+    auto process = m_db.processes().add(client.peer.empty() ? std::string("?") : client.peer,
+                                        [&connection] { connection.shutdown(); });
+    sql::ProcessList::Registration* registration = process.get();
+    auto handler = std::make_shared<ActordbHandler>(m_db, peer, std::move(facts), client,
+                                                    registration);
     gen::ActordbProcessor processor(handler);
     try {
         for (bool first = true;; first = false) {
@@ -175,7 +183,15 @@ void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStre
                 stream.firstMessageBegun(transport->mode() == ConnectionTransport::Mode::Framed);
             else
                 connection.expectWithin(std::chrono::milliseconds(0)); // a call may take its time
-            if (!processor.process(protocol, protocol, nullptr))
+            bool served = false;
+            {
+                const net::PeerWatch::Guard watching = net::PeerWatch::shared().watch(
+                    net::PeerWatch::NativeSocket(socket.native_handle()),
+                    [registration] { registration->clientGone(); });
+                served = processor.process(protocol, protocol, nullptr);
+            }
+            registration->end();
+            if (!served)
                 break;
             transport->endMessage();
         }

@@ -54,6 +54,10 @@ std::string_view errorCodeName(ErrorCode code) {
         return "exists";
     case ErrorCode::NotInitialized:
         return "not_initialized";
+    case ErrorCode::Timeout:
+        return "timeout";
+    case ErrorCode::Interrupted:
+        return "interrupted";
     }
     return "unknown";
 }

@@ -40,6 +40,8 @@ enum class ErrorCode : int {
     Internal = 109,
     Exists = 110,
     NotInitialized = 111, // the node has no config yet: only USE config statements run
+    Timeout = 112,        // a request's SQL ran past its time limit and was stopped
+    Interrupted = 113,    // a request was stopped: KILL QUERY, KILL, or its client went away
 };
 
 // Stable lower-case name of a code, for logs and error messages ("no_create").

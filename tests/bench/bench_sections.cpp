@@ -21,7 +21,7 @@ constexpr const char* kWriteTable = "CREATE TABLE r(id INTEGER PRIMARY KEY, v IN
 constexpr const char* kInsert = "INSERT INTO r(v) VALUES (?1)";
 constexpr const char* kCreateActor = "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);"
                                      "INSERT INTO t(v) VALUES (?1)";
-constexpr sql::ExecFlags kCreate{true, false, false};
+const sql::ExecFlags kCreate{true, false, false};
 
 double mib(std::uint64_t bytes) {
     return double(bytes) / (1024.0 * 1024.0);

@@ -63,6 +63,8 @@ public:
     RawMysqlClient& operator=(const RawMysqlClient&) = delete;
 
     bool connected() const { return m_connected; }
+    // The connection id (thread id) of the greeting login() read.
+    std::uint32_t connectionId() const { return m_connectionId; }
 
     void close() {
         if (m_fd >= 0)
@@ -147,6 +149,11 @@ public:
         auto scramble = scrambleFromGreeting(greeting->payload);
         if (!scramble)
             return std::nullopt;
+        const std::size_t idAt = greeting->payload.find('\0', 1) + 1; // after the version
+        m_connectionId = 0;
+        for (int i = 3; i >= 0; --i)
+            m_connectionId = m_connectionId << 8 |
+                             static_cast<std::uint8_t>(greeting->payload[idAt + std::size_t(i)]);
         const std::uint32_t caps = 0x1 /* LONG_PASSWORD */ | 0x200 /* PROTOCOL_41 */ |
                                    0x2000 /* TRANSACTIONS */ | 0x8000 /* SECURE_CONNECTION */ |
                                    0x80000 /* PLUGIN_AUTH */;
@@ -246,6 +253,7 @@ private:
 
     int m_fd = -1;
     bool m_connected = false;
+    std::uint32_t m_connectionId = 0;
 };
 
 } // namespace troupe::test
