@@ -98,7 +98,8 @@ private slots:
         verifyServerStillServes();
     }
 
-    // The same through pymysql, which checks sequence ids: it must raise error 1153.
+    // The same through pymysql, which checks sequence ids, after a query with a result set
+    // (whose last packet had a larger id): it must raise error 1153.
     void oversizedQueryIs1153ForPymysql() {
         const QString python = "/usr/bin/python3";
         if (!QFileInfo(python).isExecutable())
@@ -112,8 +113,11 @@ except ImportError:
 conn = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="root",
                        password="rootpass", connect_timeout=10, read_timeout=30,
                        write_timeout=30)
+cur = conn.cursor()
+cur.execute("SELECT 1, 2")  # a result set: the server's sequence ids went past 2
+cur.fetchall()
 try:
-    conn.cursor().execute("SELECT '" + "x" * (16 * 1024 * 1024) + "'")
+    cur.execute("SELECT '" + "x" * (16 * 1024 * 1024) + "'")
     print("FAIL: the oversized query was accepted")
     sys.exit(1)
 except pymysql.err.MySQLError as e:
