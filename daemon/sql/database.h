@@ -41,6 +41,9 @@ struct DatabaseOptions {
     std::string nodeName = "node1@127.0.0.1"; // this node in `nodes` (ActorDB's node names)
     unsigned kvShards = 4;                    // local shards per KV type, fixed at init
     std::size_t maxRequestBytes = 16u << 20;  // larger requests fail with TooLarge
+    // Actors one request may hold in its transaction (each keeps an open SQLite connection
+    // until the request ends); more fail with TooLarge. resources/docs/security.md.
+    std::size_t maxActorsPerRequest = 10000;
 };
 
 // Who is asking. Front ends authenticate, then pass the user with every call.

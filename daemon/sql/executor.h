@@ -82,6 +82,7 @@ struct ExecutorMetrics {
     Counter& cacheMisses;
     Counter& committedReads;
     Counter& batchedRequests;
+    Counter& evictScanSteps; // actors looked at to find one to close (linear, not quadratic)
 };
 
 class Executor {
