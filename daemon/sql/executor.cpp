@@ -65,9 +65,13 @@ public:
         if (m_closed)
             return false;
         m_events.push_back(std::move(event));
+        m_beat.queued();
         m_cv.notify_one();
         return true;
     }
+
+    // Events waiting and the last one finished (issue 13 stall detection). Any thread.
+    const Heartbeat& heartbeat() const { return m_beat; }
 
     void stopAndJoin() {
         post([this] { m_stopRequested = true; });
@@ -145,6 +149,7 @@ private:
     std::condition_variable m_cv;
     std::deque<std::function<void()>> m_events;
     bool m_closed = false;
+    Heartbeat m_beat; // atomics: queued by post(), taken and progressed by run()
 
     // Worker thread only.
     std::unordered_map<std::string, std::unique_ptr<ActorState>> m_actors;
@@ -166,8 +171,11 @@ void Executor::Worker::run() {
             m_cv.wait(lock, [&] { return !m_events.empty(); });
             events.swap(m_events);
         }
-        for (auto& event : events)
+        for (auto& event : events) {
+            m_beat.taken();
             event();
+            m_beat.progressed();
+        }
         if (m_stopRequested && m_inFlight == 0) {
             std::lock_guard lock(m_mutex);
             if (m_events.empty()) {
@@ -808,6 +816,17 @@ Executor::Executor(storage::Environment& env, storage::Log& log, ActorVfs& vfs,
 
 Executor::~Executor() {
     stop();
+}
+
+Health Executor::health(Heartbeat::Clock::time_point now,
+                        Heartbeat::Clock::duration timeout) const {
+    for (std::size_t i = 0; i < m_workers.size(); ++i) {
+        Health h = Health::check(m_workers[i]->heartbeat(), "executor worker " + std::to_string(i),
+                                 now, timeout);
+        if (h.stalled)
+            return h;
+    }
+    return {};
 }
 
 void Executor::submit(ActorTask task) {

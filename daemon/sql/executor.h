@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/heartbeat.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "sql/value.h"
@@ -96,6 +97,10 @@ public:
 
     // Finishes every queued and in-flight task, closes every actor, joins the workers.
     void stop();
+
+    // Stall detection (core/heartbeat.h): the first worker that has had events waiting and
+    // finished none for `timeout`. Any thread; not during or after stop().
+    Health health(Heartbeat::Clock::time_point now, Heartbeat::Clock::duration timeout) const;
 
     std::uint64_t allocateActorId() { return m_nextActorId.fetch_add(1) + 1; }
     std::uint64_t allocateTxnId() { return m_nextTxnId.fetch_add(1) + 1; }
