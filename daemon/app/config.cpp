@@ -339,6 +339,21 @@ const std::vector<OptionSpec>& optionSpecs() {
              return readDuration(v, std::chrono::milliseconds(0), std::chrono::hours(24 * 365),
                                  c.statementTimeout);
          }},
+        {"sql", "max_actors_per_request", "--max-actors-per-request", "N",
+         "actors one request may use; more get TooLarge (10000)",
+         [](const RawValue& v, Config& c) {
+             std::int64_t n = 0;
+             if (std::string e = readInteger(v, 1, 10'000'000, n); !e.empty())
+                 return e;
+             c.maxActorsPerRequest = static_cast<std::size_t>(n);
+             return std::string();
+         }},
+        {"sql", "stall_timeout", "--stall-timeout", "DURATION",
+         "/ready says 503 when storage or an executor made no progress this long (10s)",
+         [](const RawValue& v, Config& c) {
+             return readDuration(v, std::chrono::milliseconds(1), std::chrono::hours(24),
+                                 c.stallTimeout);
+         }},
         {"mysql", "max_connections", "--mysql-max-connections", "N",
          "MySQL connections served at once; more get error 1040 (1000)",
          [](const RawValue& v, Config& c) {
@@ -713,7 +728,9 @@ std::string renderConfig(const Config& c) {
         << "executor_threads = " << c.executorThreads << "\n"
         << "kv_shards = " << c.kvShards << "\n"
         << "max_request_size = " << escapeToml(formatSize(c.maxRequestSize)) << "\n"
-        << "statement_timeout = " << escapeToml(formatDuration(c.statementTimeout)) << "\n\n";
+        << "statement_timeout = " << escapeToml(formatDuration(c.statementTimeout)) << "\n"
+        << "max_actors_per_request = " << c.maxActorsPerRequest << "\n"
+        << "stall_timeout = " << escapeToml(formatDuration(c.stallTimeout)) << "\n\n";
     out << "[mysql]\n"
         << "max_connections = " << c.mysqlMaxConnections << "\n"
         << "idle_timeout = " << escapeToml(formatDuration(c.mysqlIdleTimeout)) << "\n"
@@ -750,6 +767,7 @@ sql::DatabaseOptions toDatabaseOptions(const Config& c) {
     o.kvShards = c.kvShards;
     o.maxRequestBytes = static_cast<std::size_t>(c.maxRequestSize);
     o.statementTimeout = c.statementTimeout;
+    o.maxActorsPerRequest = c.maxActorsPerRequest;
     return o;
 }
 

@@ -48,6 +48,10 @@ struct Config {
     unsigned kvShards = 4;                      // fixed at init
     std::uint64_t maxRequestSize = 16ull << 20; // bytes
     std::chrono::milliseconds statementTimeout{std::chrono::seconds(60)}; // 0 = no limit
+    // Actors one request may hold; more fail with TooLarge (resources/docs/security.md).
+    std::size_t maxActorsPerRequest = 10000;
+    // Work waiting this long with no progress: /ready says 503 (resources/docs/operations.md).
+    std::chrono::milliseconds stallTimeout{10000};
 
     std::size_t mysqlMaxConnections = 1000;
     std::chrono::milliseconds mysqlIdleTimeout{std::chrono::hours(8)}; // 0 = never

@@ -1,8 +1,11 @@
 #include "app/server.h"
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -10,6 +13,7 @@
 #include <asio.hpp>
 
 #include "app/platform/platform.h"
+#include "core/heartbeat.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/http_server.h"
@@ -62,6 +66,42 @@ void notify(std::string_view state) {
         logger()->warn("service manager notification {} failed: {}", state, s.message());
 }
 
+// StallWatch: the one stall check of the node (issue 13): /ready, the troupe_stalled gauge and
+// (later) the systemd watchdog call check(). Shared by Server::Parts and the gauge's callback,
+// which outlives the engine: shutdown detaches the engine first. Any thread.
+class StallWatch {
+public:
+    explicit StallWatch(std::chrono::milliseconds timeout) : m_timeout(timeout) {}
+
+    void attach(sql::Engine* engine) {
+        std::lock_guard lock(m_mutex);
+        m_engine = engine;
+    }
+
+    // Healthy while no engine is attached (starting, stopped). Logs when the state changes.
+    Health check() {
+        Health h;
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_engine)
+                h = m_engine->health(Heartbeat::Clock::now(), m_timeout);
+        }
+        if (m_stalled.exchange(h.stalled) != h.stalled) {
+            if (h.stalled)
+                logger()->error("stalled, /ready says 503: {}", h.reason);
+            else
+                logger()->info("no longer stalled: /ready says 200 again");
+        }
+        return h;
+    }
+
+private:
+    const std::chrono::milliseconds m_timeout;
+    std::mutex m_mutex; // guards m_engine
+    sql::Engine* m_engine = nullptr;
+    std::atomic<bool> m_stalled{false};
+};
+
 } // namespace
 
 struct Server::Parts {
@@ -73,6 +113,7 @@ struct Server::Parts {
     std::unique_ptr<sql::Database> database;
     std::unique_ptr<mysql::MysqlServer> mysql;
     std::unique_ptr<thrift::ThriftServer> thrift;
+    std::shared_ptr<StallWatch> stall;
     std::optional<asio::steady_timer> watchdog;
     std::chrono::microseconds watchdogPeriod{0};
 
@@ -168,8 +209,15 @@ Status Server::start(Parts& parts) {
     httpOptions.port = c.httpPort;
     httpOptions.requestTimeout = c.handshakeTimeout;
     httpOptions.maxConnections = caps.http;
+    parts.stall = std::make_shared<StallWatch>(c.stallTimeout);
+    MetricsRegistry::global().callbackGauge(
+        "troupe_stalled",
+        "1 while the storage writer or an executor thread has had work waiting and made no "
+        "progress for stall_timeout",
+        [stall = parts.stall] { return stall->check().stalled ? 1.0 : 0.0; });
     http::StatusSource source;
     source.ready = [this] { return m_ready.load(); };
+    source.stalled = [stall = parts.stall] { return stall->check().reason; };
     source.metrics = [] { return MetricsRegistry::global().renderPrometheus(); };
     parts.http = std::make_unique<http::HttpServer>(parts.io, httpOptions,
                                                     http::makeStatusHandler(std::move(source)));
@@ -183,6 +231,7 @@ Status Server::start(Parts& parts) {
     if (!database)
         return database.status().withContext("cannot open data directory " + c.dataDir.string());
     parts.database = std::move(*database);
+    parts.stall->attach(&parts.database->engine());
     logger()->info("storage open in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 std::chrono::steady_clock::now() - opening)
                                                 .count());
@@ -317,6 +366,8 @@ void Server::shutdown(Parts& parts) {
         parts.mysql->stop(); // connections closed after their query in progress
         parts.mysql.reset();
     }
+    if (parts.stall)
+        parts.stall->attach(nullptr); // before the engine goes
     if (parts.database) {
         parts.database->shutdown(); // flush, close LMDB
         parts.database.reset();

@@ -23,9 +23,12 @@ HttpServer::Handler makeStatusHandler(StatusSource source) {
         if (path == "/health")
             return HttpResponse::text(200, "ok\n");
         if (path == "/ready") {
-            if (source.ready && source.ready())
+            const bool ready = source.ready && source.ready();
+            const std::string stalled = ready && source.stalled ? source.stalled() : std::string();
+            if (ready && stalled.empty())
                 return HttpResponse::text(200, "ready\n");
-            HttpResponse r = HttpResponse::text(503, "not ready\n");
+            HttpResponse r =
+                HttpResponse::text(503, ready ? "stalled: " + stalled + "\n" : "not ready\n");
             r.headers.emplace_back("Retry-After", "1");
             return r;
         }

@@ -45,6 +45,7 @@ Result<std::optional<Payload>> PacketReader::next() {
         WireReader header(std::string_view(m_buffer).substr(m_pos, kPacketHeaderSize));
         std::size_t length = header.int3();
         std::uint8_t seq = header.int1();
+        m_errorReplySeq = std::uint8_t(seq + 1); // used only if this packet is refused
         if (seq != m_expected) {
             m_error = Status(ErrorCode::InvalidArgument, "packets out of order: sequence id " +
                                                              std::to_string(seq) + ", expected " +

@@ -54,6 +54,10 @@ public:
     // after a payload it is the payload's last id + 1 (the server's reply uses that one too).
     void expectSequence(std::uint8_t seq) { m_expected = seq; }
     std::uint8_t expectedSequence() const { return m_expected; }
+    // After next() reported an error: the sequence id of the server's ERR reply, one past the
+    // id of the packet that caused it (MySQL counts every packet of the message, so after a
+    // 16 MiB packet (id 0) and an oversized one (id 1) the client expects 2; issue 13).
+    std::uint8_t errorReplySequence() const { return m_errorReplySeq; }
 
     void setMaxPayload(std::size_t maxPayload) { m_maxPayload = maxPayload; }
     // Bytes fed but not yet returned as a payload.
@@ -68,6 +72,7 @@ private:
     std::string m_partial; // bodies of the current payload's packets so far
     std::size_t m_maxPayload;
     std::uint8_t m_expected = 0;
+    std::uint8_t m_errorReplySeq = 0;
     Status m_error;
 };
 

@@ -65,6 +65,10 @@ std::string outOfResourcesRefusal() {
 constexpr std::string_view kFastAuthSuccess = "\x03";
 constexpr std::string_view kPerformFullAuth = "\x04";
 
+// COM_STMT_PREPARE_OK's 16-bit counts of parameters and columns.
+constexpr std::size_t kMaxStmtCount = 0xFFFF;
+constexpr MysqlError kErrPsManyParams{1390, "HY000"}; // ER_PS_MANY_PARAM
+
 } // namespace
 
 // One client connection's protocol state: its packet reader, its TLS stream and its Session,
@@ -335,6 +339,17 @@ bool MysqlServer::Connection::stmtPrepare(std::string_view sql) {
     auto prepared = m_session->prepare(sql);
     if (!prepared)
         return sendResponse(Response::failure(prepared.status()));
+    // COM_STMT_PREPARE_OK counts both in 16 bits: more must be refused, not truncated (70,000
+    // placeholders were reported as 4,464, 65,536 as none; issue 13).
+    const bool manyParams = std::size_t(prepared->params) > kMaxStmtCount;
+    if (manyParams || prepared->columns.size() > kMaxStmtCount) {
+        m_session->close(prepared->id);
+        return manyParams
+                   ? sendError(kErrPsManyParams,
+                               "Prepared statement contains too many placeholders")
+                   : sendError(kErrWrongArguments, "Prepared statement returns more than " +
+                                                       std::to_string(kMaxStmtCount) + " columns");
+    }
     const bool deprecateEof = (m_clientCaps & cap::kDeprecateEof) != 0;
     std::vector<std::string> out;
     out.push_back(buildStmtPrepareOk(prepared->id, std::uint16_t(prepared->columns.size()),
@@ -761,7 +776,9 @@ void MysqlServer::Connection::run() {
                 sendError(kErrClientInteractionTimeout,
                           "The client was disconnected by the server because of inactivity");
             } else if (payload.status().code() != ErrorCode::IoError) {
-                // Out of order or oversized: say so, then close (the stream is lost).
+                // Out of order or oversized: say so, then close (the stream is lost). The ERR
+                // follows the last packet received, or the client sees the wrong sequence id.
+                m_seq = m_reader.errorReplySequence();
                 const MysqlError error = payload.status().code() == ErrorCode::TooLarge
                                              ? kErrPacketTooLarge
                                              : kErrPacketsOutOfOrder;

@@ -46,7 +46,16 @@ Result<ExecResult> runOne(Executor& executor, ActorTask task) {
 
 } // namespace
 
-ActorTxn::ActorTxn(Executor& executor) : m_executor(executor), m_id(executor.allocateTxnId()) {}
+ActorTxn::ActorTxn(Executor& executor, std::size_t maxActors)
+    : m_executor(executor), m_id(executor.allocateTxnId()), m_maxActors(maxActors) {}
+
+Status ActorTxn::checkRoom(std::size_t more) const {
+    if (m_held.size() + more <= m_maxActors)
+        return Status::ok();
+    return Status(ErrorCode::TooLarge,
+                  "the request uses more than " + std::to_string(m_maxActors) +
+                      " actors (max_actors_per_request): split it into smaller requests");
+}
 
 ActorTxn::~ActorTxn() {
     abort();
@@ -57,6 +66,7 @@ Status ActorTxn::lock(const ActorRef& actor, bool create, bool tryLock) {
         return Status(ErrorCode::Internal, "transaction already finished");
     if (holds(actor))
         return Status::ok();
+    TROUPE_RETURN_IF_ERROR(checkRoom(1));
     ActorTask task = makeTask(Kind::TxnLock, m_id, actor);
     task.flags.create = create;
     task.tryLock = tryLock;
@@ -81,6 +91,7 @@ Status ActorTxn::lockAllNoWait(const std::map<ActorRef, bool>& actors) {
         tasks.push_back(std::move(task));
         order.push_back(actor);
     }
+    TROUPE_RETURN_IF_ERROR(checkRoom(tasks.size()));
     std::vector<Result<ExecResult>> results = runAll(m_executor, std::move(tasks));
     Status failure;
     for (std::size_t i = 0; i < results.size(); ++i) {

@@ -16,6 +16,7 @@
 // use on an executor worker or the storage writer's thread.
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -38,7 +39,9 @@ struct ActorRef {
 
 class ActorTxn {
 public:
-    explicit ActorTxn(Executor& executor);
+    // `maxActors`: how many actors it may hold at once (max_actors_per_request); lock() and
+    // lockAllNoWait() past it fail with TooLarge before taking anything more.
+    explicit ActorTxn(Executor& executor, std::size_t maxActors = SIZE_MAX);
     ~ActorTxn(); // abort() unless committed
     ActorTxn(const ActorTxn&) = delete;
     ActorTxn& operator=(const ActorTxn&) = delete;
@@ -97,9 +100,12 @@ public:
 private:
     // Ends every held actor's transaction with `outcome` and forgets them.
     void release(const Status& outcome);
+    // TooLarge unless `more` actors fit beside the held ones.
+    Status checkRoom(std::size_t more) const;
 
     Executor& m_executor;
     std::uint64_t m_id;
+    std::size_t m_maxActors;
     std::set<ActorRef> m_held;
     std::set<ActorRef> m_deletes;
     std::map<ActorRef, std::string> m_copies;

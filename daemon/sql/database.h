@@ -56,6 +56,9 @@ struct DatabaseOptions {
     // The time a request's SQL may run in an actor before it fails with Timeout (MySQL 3024);
     // 0: no limit. Sessions may lower it (Session::timeLimit). resources/docs/security.md.
     std::chrono::milliseconds statementTimeout{std::chrono::seconds(60)};
+    // Actors one request may hold in its transaction (each keeps an open SQLite connection
+    // until the request ends); more fail with TooLarge. resources/docs/security.md.
+    std::size_t maxActorsPerRequest = 10000;
 };
 
 // Who is asking. Front ends authenticate, then pass the user with every call.

@@ -267,6 +267,11 @@ Executor& Engine::executor() {
     return *m_impl->executor;
 }
 
+Health Engine::health(Heartbeat::Clock::time_point now, Heartbeat::Clock::duration timeout) const {
+    Health h = Health::check(m_impl->writer->heartbeat(), "storage writer", now, timeout);
+    return h.stalled ? h : m_impl->executor->health(now, timeout);
+}
+
 storage::Environment& Engine::environment() {
     return *m_impl->env;
 }

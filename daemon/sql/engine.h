@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/heartbeat.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "sql/value.h"
@@ -70,6 +71,10 @@ public:
 
     // For multi-actor transactions (ActorTxn).
     Executor& executor();
+    // Stall detection for /ready and the watchdog: the storage writer or an executor worker has
+    // had work waiting and made no progress for `timeout` (core/heartbeat.h). Any thread;
+    // not during or after shutdown().
+    Health health(Heartbeat::Clock::time_point now, Heartbeat::Clock::duration timeout) const;
     // Read-only inspection of committed state (actor_inspect.h); never write through it.
     storage::Environment& environment();
 

@@ -26,7 +26,10 @@ ExecutorMetrics::ExecutorMetrics(MetricsRegistry& registry)
           "Reads answered from an actor's committed state while a write of it was in flight")),
       batchedRequests(registry.counter(
           "troupe_batched_requests_total",
-          "Requests that joined another request of the same actor in one transaction")) {}
+          "Requests that joined another request of the same actor in one transaction")),
+      evictScanSteps(registry.counter(
+          "troupe_executor_evict_scan_steps_total",
+          "Open actors the executors looked at to find one to close (the LRU scan's work)")) {}
 
 namespace {
 
@@ -63,9 +66,13 @@ public:
         if (m_closed)
             return false;
         m_events.push_back(std::move(event));
+        m_beat.queued();
         m_cv.notify_one();
         return true;
     }
+
+    // Events waiting and the last one finished (issue 13 stall detection). Any thread.
+    const Heartbeat& heartbeat() const { return m_beat; }
 
     void stopAndJoin() {
         post([this] { m_stopRequested = true; });
@@ -84,7 +91,8 @@ private:
         std::unique_ptr<ActorConnection> conn;
         bool inFlight = false;
         std::deque<ActorTask> waiting;
-        std::list<ActorState*>::iterator lru;
+        std::list<ActorState*>::iterator lru; // in m_lru, or in m_parked while parked
+        bool parked = false;
         std::string key;
         std::uint64_t lockedBy = 0; // the multi-actor transaction holding it (0: none)
         bool txnCommitted = false;  // lockedBy's TxnCommit ran: its pages are pending
@@ -134,6 +142,8 @@ private:
     void closeConnection(ActorState* st);
     void touch(ActorState* st);
     void erase(ActorState* st);
+    static bool evictable(const ActorState* st);
+    void unpark(ActorState* st);
     void evictIdle();
 
     Executor& m_executor;
@@ -144,10 +154,15 @@ private:
     std::condition_variable m_cv;
     std::deque<std::function<void()>> m_events;
     bool m_closed = false;
+    Heartbeat m_beat; // atomics: queued by post(), taken and progressed by run()
 
     // Worker thread only.
     std::unordered_map<std::string, std::unique_ptr<ActorState>> m_actors;
     std::list<ActorState*> m_lru; // front = most recently used
+    // Actors evictIdle() found pinned (in flight, locked, waiting), kept out of its way until
+    // they are touched or done (unpark): a request that locks N actors costs O(N) scanning,
+    // not O(N^2) (issue 13).
+    std::list<ActorState*> m_parked;
     std::size_t m_open = 0;
     std::size_t m_inFlight = 0;
     bool m_stopRequested = false;
@@ -161,8 +176,11 @@ void Executor::Worker::run() {
             m_cv.wait(lock, [&] { return !m_events.empty(); });
             events.swap(m_events);
         }
-        for (auto& event : events)
+        for (auto& event : events) {
+            m_beat.taken();
             event();
+            m_beat.progressed();
+        }
         if (m_stopRequested && m_inFlight == 0) {
             std::lock_guard lock(m_mutex);
             if (m_events.empty()) {
@@ -176,6 +194,7 @@ void Executor::Worker::run() {
         closeConnection(st.get());
     m_actors.clear();
     m_lru.clear();
+    m_parked.clear();
 }
 
 void Executor::Worker::reply(ActorTask& task, Result<ExecResult> result) {
@@ -287,7 +306,15 @@ void Executor::Worker::handleTask(ActorTask task) {
 }
 
 void Executor::Worker::touch(ActorState* st) {
-    m_lru.splice(m_lru.begin(), m_lru, st->lru);
+    if (st->parked)
+        unpark(st);
+    else
+        m_lru.splice(m_lru.begin(), m_lru, st->lru);
+}
+
+void Executor::Worker::unpark(ActorState* st) {
+    m_lru.splice(m_lru.begin(), m_parked, st->lru);
+    st->parked = false;
 }
 
 void Executor::Worker::closeConnection(ActorState* st) {
@@ -303,20 +330,27 @@ void Executor::Worker::closeConnection(ActorState* st) {
 
 void Executor::Worker::erase(ActorState* st) {
     closeConnection(st);
-    m_lru.erase(st->lru);
+    (st->parked ? m_parked : m_lru).erase(st->lru);
     m_actors.erase(st->key); // destroys st
 }
 
+bool Executor::Worker::evictable(const ActorState* st) {
+    return !st->inFlight && !st->lockedBy && st->waiting.empty() && st->persisted && st->conn;
+}
+
 void Executor::Worker::evictIdle() {
-    // Walk from the least recently used end; pinned actors stay.
-    auto it = m_lru.end();
-    while (m_open >= m_openLimit && it != m_lru.begin()) {
-        --it;
-        ActorState* st = *it;
-        if (st->inFlight || st->lockedBy || !st->waiting.empty() || !st->persisted || !st->conn)
+    // Walk from the least recently used end. A pinned actor is parked, so the next walk does not
+    // pass it again: every actor costs one step per time it is touched or unpinned (processNext
+    // unparks it), however many actors a transaction holds.
+    while (m_open >= m_openLimit && !m_lru.empty()) {
+        m_executor.m_metrics.evictScanSteps.add();
+        ActorState* st = m_lru.back();
+        if (evictable(st)) {
+            erase(st);
             continue;
-        it = std::next(it); // stays valid when st's entry goes
-        erase(st);
+        }
+        m_parked.splice(m_parked.begin(), m_lru, st->lru);
+        st->parked = true;
     }
 }
 
@@ -517,6 +551,8 @@ void Executor::Worker::completed(ActorState* st, const Status& status, bool wasD
 void Executor::Worker::processNext(ActorState* st) {
     if (st->inFlight)
         return;
+    if (st->parked)
+        unpark(st); // it may be evictable again; evictIdle parks it anew if not
     if (st->waiting.empty()) {
         if (!st->persisted) {
             erase(st); // a create that failed: nothing of it exists
@@ -808,6 +844,17 @@ Executor::Executor(storage::Environment& env, storage::Log& log, ActorVfs& vfs,
 
 Executor::~Executor() {
     stop();
+}
+
+Health Executor::health(Heartbeat::Clock::time_point now,
+                        Heartbeat::Clock::duration timeout) const {
+    for (std::size_t i = 0; i < m_workers.size(); ++i) {
+        Health h = Health::check(m_workers[i]->heartbeat(), "executor worker " + std::to_string(i),
+                                 now, timeout);
+        if (h.stalled)
+            return h;
+    }
+    return {};
 }
 
 void Executor::submit(ActorTask task) {

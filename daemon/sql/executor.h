@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/heartbeat.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "sql/value.h"
@@ -82,6 +83,7 @@ struct ExecutorMetrics {
     Counter& cacheMisses;
     Counter& committedReads;
     Counter& batchedRequests;
+    Counter& evictScanSteps; // actors looked at to find one to close (linear, not quadratic)
 };
 
 class Executor {
@@ -99,6 +101,10 @@ public:
     // ShuttingDown (the first step of shutdown: an endless statement must not hold it up).
     // Commits already on their way to the log still complete. Idempotent; any thread.
     void interruptAll() { m_interrupting.store(true); }
+
+    // Stall detection (core/heartbeat.h): the first worker that has had events waiting and
+    // finished none for `timeout`. Any thread; not during or after stop().
+    Health health(Heartbeat::Clock::time_point now, Heartbeat::Clock::duration timeout) const;
 
     std::uint64_t allocateActorId() { return m_nextActorId.fetch_add(1) + 1; }
     std::uint64_t allocateTxnId() { return m_nextTxnId.fetch_add(1) + 1; }

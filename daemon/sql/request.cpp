@@ -364,7 +364,8 @@ Result<ExecResult> Runner::runTransaction(const std::vector<ClassifiedBlock>& bl
                 ordered[unit.actor] = ordered[unit.actor] || b.target.create || b.kv;
             units.push_back(std::move(*u));
         }
-        ActorTxn txn(m_db.engine->executor());
+        // max_actors_per_request: refused here, before any actor is locked or created.
+        ActorTxn txn(m_db.engine->executor(), m_db.options.maxActorsPerRequest);
         txn.setAdmin(isAdmin());
         txn.limitSql(m_limits);
         // Uncontended, every actor is taken in one round trip; if one is busy, in order.

@@ -126,6 +126,7 @@ void Writer::enqueue(Pending pending) {
         std::lock_guard lock(m_mutex);
         if (!m_stopping) {
             m_queue.push_back(std::move(pending));
+            m_beat.queued();
             m_cv.notify_one();
             return;
         }
@@ -186,6 +187,8 @@ void Writer::run() {
         }
         lock.unlock();
         Status s = applyBatch(batch);
+        m_beat.taken(std::int64_t(batch.size()));
+        m_beat.progressed();
         if (!s)
             log::get("storage")->error("storage writer: batch of {} entries failed: {}",
                                        batch.size(), s.toString());

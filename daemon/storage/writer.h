@@ -20,6 +20,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/heartbeat.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "storage/environment.h"
@@ -63,6 +64,10 @@ public:
     Status applyNow(const std::vector<const LogEntry*>& entries, bool forceSync,
                     const std::function<Status(MDB_txn*)>& extra = {});
 
+    // Progress for stall detection (core/heartbeat.h): submitted work counts as waiting until
+    // its batch has been applied and completed. Any thread.
+    const Heartbeat& heartbeat() const { return m_beat; }
+
 private:
     struct Pending {
         LogEntry entry; // unless work.apply is set
@@ -88,6 +93,7 @@ private:
     std::mutex m_mutex; // guards m_queue, m_stopping
     std::condition_variable m_cv;
     std::deque<Pending> m_queue;
+    Heartbeat m_beat; // atomics: queued under m_mutex, progress on the writer thread
     bool m_stopping = false;
     std::thread m_thread;
     std::chrono::steady_clock::time_point m_lastSync; // writer thread only
