@@ -123,7 +123,6 @@ private:
     bool m_admin = false;          // setAdmin()
     bool m_usedAdminRight = false; // the authorizer allowed admin-only SQL since run() began
     std::string m_denied;          // what the authorizer last refused, for sqlError()
-    bool m_internal = false; // an internal statement is running: the authorizer lets it pass
 
     static int onProgress(void* self);
     Status interruption() const;

@@ -73,7 +73,7 @@ struct Session {
     std::chrono::milliseconds timeLimit{0};
     // The running request's token (ProcessList::Registration::begin): KILL QUERY, a client that
     // went away or shutdown stop the request through it. Null: not cancellable.
-    std::shared_ptr<const CancelToken> cancel;
+    std::shared_ptr<const CancelToken> cancel = {};
 };
 
 // One row per result column of SHOW/introspection calls.
