@@ -184,7 +184,7 @@ private:
     std::uint32_t m_clientCaps = 0;
     std::unique_ptr<Session> m_session;
     std::string m_peer;
-    std::string m_address; // the peer's IP address: the login guard's source
+    std::string m_address;            // the peer's IP address: the login guard's source
     std::unique_ptr<TlsStream> m_tls; // after the client's SSLRequest
     std::string m_salt;               // of the handshake; COM_CHANGE_USER answers it too
     std::chrono::steady_clock::time_point m_handshakeEnd; // see handshakeLeft()
@@ -533,8 +533,7 @@ bool MysqlServer::Connection::handshake() {
     }
     m_process->setUser(response->user);
     m_session = std::make_unique<Session>(m_server.m_db, response->user, hello.serverVersion,
-                                          options.resultMemory, m_peer,
-                                          m_process.get());
+                                          options.resultMemory, m_peer, m_process.get());
     if (response->hasDatabase && !response->database.empty()) {
         Response selected = m_session->selectDatabase(response->database);
         if (selected.kind == Response::Kind::Error) {
@@ -687,8 +686,7 @@ bool MysqlServer::Connection::changeUser(std::string_view body) {
     m_stmts.clear();
     m_process->setUser(request->user);
     m_session = std::make_unique<Session>(m_server.m_db, request->user, m_session->serverVersion(),
-                                          m_server.m_options.resultMemory, m_peer,
-                                          m_process.get());
+                                          m_server.m_options.resultMemory, m_peer, m_process.get());
     if (!request->database.empty()) {
         Response selected = m_session->selectDatabase(request->database);
         if (selected.kind == Response::Kind::Error)

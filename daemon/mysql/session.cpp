@@ -98,8 +98,7 @@ Response Response::failure(MysqlError error, std::string message) {
 }
 
 Session::Session(sql::Database& db, std::string user, std::string serverVersion,
-                 std::size_t spillAbove, std::string peer,
-                 sql::ProcessList::Registration* process)
+                 std::size_t spillAbove, std::string peer, sql::ProcessList::Registration* process)
     : m_db(db), m_serverVersion(std::move(serverVersion)), m_process(process) {
     m_sql.user = std::move(user);
     m_sql.peer = std::move(peer);

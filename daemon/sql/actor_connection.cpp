@@ -4,9 +4,9 @@
 #include <array>
 #include <string>
 
+#include "sql/cancel_token.h"
 #include "sql/lockdown.h"
 #include "sql/nul_bytes.h"
-#include "sql/cancel_token.h"
 #include "sql/row_spill.h"
 #include "sql/sql_text.h"
 #include "sql/sqlite_values.h"

@@ -170,8 +170,8 @@ void ThriftServer::run(net::ConnectionListener::Connection& connection, ByteStre
     auto process = m_db.processes().add(client.peer.empty() ? std::string("?") : client.peer,
                                         [&connection] { connection.shutdown(); });
     sql::ProcessList::Registration* registration = process.get();
-    auto handler = std::make_shared<ActordbHandler>(m_db, peer, std::move(facts), client,
-                                                    registration);
+    auto handler =
+        std::make_shared<ActordbHandler>(m_db, peer, std::move(facts), client, registration);
     gen::ActordbProcessor processor(handler);
     try {
         for (bool first = true;; first = false) {
