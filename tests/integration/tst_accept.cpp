@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "support/server_process.h"
@@ -85,18 +86,36 @@ std::string thriftSaltCall() {
     return frame + message;
 }
 
+// Polls until `once` succeeds or `within` passes: a connection the server refuses because the
+// flood's connections are still closing (1040, or a Thrift close) is tried again; a listener
+// that stopped accepting never succeeds.
+template <typename Try> bool succeedsWithin(std::chrono::milliseconds within, Try once) {
+    const auto deadline = Clock::now() + within;
+    do {
+        if (once(deadline))
+            return true;
+        std::this_thread::sleep_for(20ms);
+    } while (Clock::now() < deadline);
+    return false;
+}
+
 bool mysqlGreets(std::uint16_t port, std::chrono::milliseconds within) {
-    RawConnection c(port);
-    c.readUntil(Clock::now() + within, 5);
-    return c.received().size() >= 5 && c.received()[4] == '\x0a';
+    return succeedsWithin(within, [port](Clock::time_point deadline) {
+        RawConnection c(port);
+        c.readUntil(deadline, 5);
+        return c.received().size() >= 5 && c.received()[4] == '\x0a';
+    });
 }
 
 bool thriftAnswers(std::uint16_t port, std::chrono::milliseconds within) {
-    RawConnection c(port);
-    if (!c.connected() || !c.send(thriftSaltCall()))
-        return false;
-    c.readUntil(Clock::now() + within, 8);
-    return c.received().size() >= 8 && c.received().substr(4, 4) == std::string("\x80\x01\0\2", 4);
+    return succeedsWithin(within, [port](Clock::time_point deadline) {
+        RawConnection c(port);
+        if (!c.connected() || !c.send(thriftSaltCall()))
+            return false;
+        c.readUntil(deadline, 8);
+        return c.received().size() >= 8 &&
+               c.received().substr(4, 4) == std::string("\x80\x01\0\2", 4);
+    });
 }
 
 bool healthAnswers(std::uint16_t port, std::chrono::milliseconds within) {
