@@ -494,8 +494,11 @@ std::string redactStatement(const std::string& stmt) {
             const std::size_t end = skipQuoted(stmt, pos); // terminated: checked by splitScript
             const bool secret =
                 previous == "BY" || (setStatement && (previous == "=" || previous == "("));
-            out += secret ? std::string("'***'") : stmt.substr(pos, end - pos);
-            previous = "'";
+            if (secret)
+                out += "'***'";
+            else
+                out.append(stmt, pos, end - pos);
+            previous.assign(1, '\'');
             pos = end;
         } else if (isWordOrHostChar(c)) {
             std::size_t end = pos;
@@ -520,8 +523,11 @@ std::string redactPasswords(std::string_view script) {
     if (!statements)
         return "<unparsable script, " + std::to_string(script.size()) + " bytes>";
     std::string out;
-    for (const std::string& stmt : *statements)
-        out += (out.empty() ? "" : "; ") + access_detail::redactStatement(stmt);
+    for (const std::string& stmt : *statements) {
+        if (!out.empty())
+            out += "; ";
+        out += access_detail::redactStatement(stmt);
+    }
     return out;
 }
 
