@@ -1,8 +1,8 @@
 #pragma once
 
-// The one mapping from TroupeDB's ErrorCode to MySQL error numbers and SQLSTATEs (STYLE.md
-// "mapped once to Thrift and once to MySQL"), plus the protocol-level errors the server raises
-// itself. The table, and why each code maps where it does, is in errors.cpp.
+// The one mapping from TroupeDB's ErrorCode to MySQL error numbers and SQLSTATEs (mapped once
+// here and once for Thrift in daemon/thrift/convert.h), plus the protocol-level errors the server
+// raises itself. The table, and why each code maps where it does, is in errors.cpp.
 
 #include <cstdint>
 #include <string_view>

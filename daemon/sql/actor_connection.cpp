@@ -56,8 +56,9 @@ Result<std::unique_ptr<ActorConnection>> ActorConnection::open(ActorVfs& vfs, st
     if (!conn->m_file)
         return Status(ErrorCode::Internal, "actor database is not served by the actor VFS");
 
-    // PAGE-CAPTURE.md: journal in memory (per open), no syncs, fast secure delete. The page
-    // size is SQLite's default, 4096, which the VFS enforces. Foreign keys are on (ActorDB).
+    // architecture.md "Page capture": journal in memory (per open), no syncs, fast secure delete.
+    // The page size is SQLite's default, 4096, which the VFS enforces. Foreign keys are on
+    // (ActorDB).
     sqlite3_db_config(conn->m_db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, nullptr);
     // resources/docs/security.md "sql lockdown": no tokenizer pointers, no extensions,
     // defensive mode, an untrusted schema; the authorizer below does the rest.

@@ -1,9 +1,9 @@
 #pragma once
 
-// ActorConnection: the one SQLite connection of an open actor (PAGE-CAPTURE.md: one writer
-// connection per actor), opened through the ActorVfs with the settings page capture needs,
-// and an authorizer that keeps SQL inside its actor (no ATTACH, no pragmas that would change
-// journaling, locking or the page size) and inside the reviewed SQL of sql/lockdown.h
+// ActorConnection: the one SQLite connection of an open actor (resources/docs/architecture.md,
+// "Page capture": one writer connection per actor), opened through the ActorVfs with the settings
+// page capture needs, and an authorizer that keeps SQL inside its actor (no ATTACH, no pragmas that
+// would change journaling, locking or the page size) and inside the reviewed SQL of sql/lockdown.h
 // (resources/docs/security.md "sql lockdown").
 //
 // Owned by the executor worker that owns the actor; used only on that thread.

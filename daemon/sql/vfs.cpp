@@ -296,7 +296,8 @@ void ActorFile::endWriteTransaction() {
     m_commitSeen = false;
     if (!committed) {
         // Rollback or failure: after a cache spill SQLite writes original pages back, but a
-        // reused freelist page can keep spilled bytes (PAGE-CAPTURE.md) — never trust it.
+        // reused freelist page can keep spilled bytes (architecture.md, "Page capture") — never
+        // trust it.
         m_overlay.clear();
         m_overlaySize.reset();
         return;

@@ -1,7 +1,7 @@
 #pragma once
 
 // ActorVfs: a SQLite VFS that serves each actor's main database file from LMDB and captures the
-// pages a committed transaction wrote (DESIGN §4, PAGE-CAPTURE.md).
+// pages a committed transaction wrote (resources/docs/architecture.md, "Page capture").
 //
 // A main-database file is the committed store (an LMDB read snapshot taken at xLock(SHARED)
 // and released at xUnlock(NONE)) plus an overlay of the pages written by the current

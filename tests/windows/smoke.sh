@@ -12,7 +12,7 @@
 # The Wine prefix is created once and reused: $TROUPE_WINEPREFIX, default "wine-prefix" next to
 # the dependency prefix ($TROUPE_WINDOWS_PREFIX, default $HOME/.cache/troupe/windows-deps), so
 # ~/.cache/troupe/wine-prefix. Runs that share a prefix take turns (flock). Every wine command
-# runs alone, with a timeout, stdin from /dev/null and its output in a file (WINDOWS.md).
+# runs alone, with a timeout, stdin from /dev/null and its output in a file (resources/docs/windows.md).
 # TROUPE_SMOKE_KEEP=1 keeps the work directory (data, logs) for inspection.
 set -Eeuo pipefail
 trap 'echo "smoke.sh: error: line $LINENO failed: $BASH_COMMAND" >&2' ERR

@@ -1,4 +1,4 @@
-// Win32 implementation of disk.h (mingw-w64 cross-build, WINDOWS.md).
+// Win32 implementation of disk.h (mingw-w64 cross-build, resources/docs/windows.md).
 
 #include "app/platform/disk.h"
 

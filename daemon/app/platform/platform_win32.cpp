@@ -1,5 +1,5 @@
 // Win32 implementation of platform.h. Compiled only for Windows (mingw-w64 cross-build, see
-// WINDOWS.md); checked here with x86_64-w64-mingw32-g++-posix -fsyntax-only.
+// resources/docs/windows.md); checked here with x86_64-w64-mingw32-g++-posix -fsyntax-only.
 //
 // Windows service entry (to come): main() will call StartServiceCtrlDispatcherW when started by
 // the SCM; its ServiceMain registers a handler whose SERVICE_CONTROL_STOP/SHUTDOWN case calls
